@@ -1,0 +1,5 @@
+"""Run the CLI as ``python -m egov_qa``."""
+
+from egov_qa.cli import main
+
+main()

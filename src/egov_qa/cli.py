@@ -1,0 +1,188 @@
+"""The egov-qa command line: ingest, search, info. Each command calls one api function."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from egov_qa import __version__
+from egov_qa.api import build_index, load_index
+from egov_qa.config import Settings
+from egov_qa.errors import EgovQAError
+from egov_qa.records import Hit, IngestReport, SearchResult
+
+_INDEX_HELP = "Index folder [env EGOV_QA_INDEX_DIR; default index/]."
+_MODEL_HELP = "sentence-transformers model name or local folder [env EGOV_QA_MODEL; default intfloat/multilingual-e5-small]."
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except EgovQAError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+@click.group()
+@click.version_option(__version__, prog_name="egov-qa")
+@click.option("-v", "--verbose", is_flag=True, help="Log details to stderr.")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
+    """Search and question Indonesian e-government texts in Indonesian or English."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr
+    )
+    logging.getLogger("egov_qa").setLevel(logging.INFO)
+    ctx.obj = Settings.from_env()
+
+
+def _progress_bar() -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, unit="chunk", desc="Embedding", file=sys.stderr, dynamic_ncols=True)
+        bar["bar"].update(done - bar["bar"].n)
+
+    def close() -> None:
+        if "bar" in bar:
+            bar["bar"].close()
+
+    return update, close
+
+
+def _print_report(report: IngestReport, index_dir: Path) -> None:
+    click.echo(
+        f"Added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
+        f"unchanged {len(report.unchanged)}, skipped {len(report.skipped)}; "
+        f"embedded {report.chunks_embedded} chunks in {report.seconds:.1f} s."
+    )
+    for label, items in (("Skipped", report.skipped), ("Note", report.notes)):
+        for item in items:
+            click.echo(f"  {label}: {item.source}: {item.reason}")
+    click.echo(f"Index {index_dir}: {report.total_documents} documents, {report.total_chunks} chunks.")
+
+
+@main.command()
+@click.argument("corpus", required=False, type=click.Path(path_type=Path))
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_INDEX_HELP)
+@click.option("--model", help=_MODEL_HELP)
+@click.option("--full", is_flag=True, help="Rebuild from scratch (re-embed everything).")
+@click.pass_context
+def ingest(ctx: click.Context, corpus: Path | None, index_dir: Path | None, model: str | None, full: bool) -> None:
+    """Index CORPUS (a folder of .txt/.md/.html/.pdf/.jsonl; default corpus/ or EGOV_QA_CORPUS_DIR).
+
+    Only new or changed documents are embedded; deleted ones are removed.
+    """
+    s = _settings(ctx).with_overrides(corpus_dir=corpus, index_dir=index_dir, model=model)
+    click.echo(f"Reading {s.corpus_dir} into {s.index_dir} …", err=True)
+    update, close = _progress_bar()
+    with _errors():
+        try:
+            report = build_index(s.corpus_dir, s.index_dir, model=s.model, full=full, settings=s, progress=update)
+        finally:
+            close()
+    _print_report(report, s.index_dir)
+
+
+def _marked(hit: Hit, color: bool) -> str:
+    text, out, pos = hit.text, [], 0
+    for start, end in hit.highlights:
+        out.append(text[pos:start])
+        span = text[start:end]
+        out.append(click.style(span, bold=True, underline=True) if color else f"[[{span}]]")
+        pos = end
+    out.append(text[pos:])
+    return " ".join("".join(out).split())
+
+
+def _source(hit: Hit) -> str:
+    parts = [hit.doc_id]
+    if hit.page:
+        parts.append(f"p. {hit.page}")
+    if date := hit.metadata.get("date"):
+        parts.append(str(date))
+    return ", ".join(parts)
+
+
+def _hit_record(result: SearchResult, hit: Hit) -> dict[str, Any]:
+    return {
+        "query": result.query, "language": result.language, "rank": hit.rank, "score": round(hit.score, 6),
+        "doc_id": hit.doc_id, "title": hit.title, "heading": hit.heading, "page": hit.page,
+        "start": hit.start, "end": hit.end, "text": hit.text, "highlights": [list(h) for h in hit.highlights],
+        "highlight_text": [hit.text[s:e] for s, e in hit.highlights], "metadata": dict(hit.metadata),
+    }
+
+
+@main.command()
+@click.argument("question")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_INDEX_HELP)
+@click.option("--model", help="Model to load; must be the one the index was built with.")
+@click.option("-k", "--top-k", default=5, show_default=True, type=click.IntRange(min=1), help="Number of passages.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON record per hit.")
+@click.pass_context
+def search(
+    ctx: click.Context, question: str, index_dir: Path | None, model: str | None, top_k: int, as_json: bool
+) -> None:
+    """Find the passages that answer QUESTION (Indonesian or English)."""
+    s = _settings(ctx).with_overrides(index_dir=index_dir, model=model)
+    with _errors():
+        index = load_index(s.index_dir, model=s.model, settings=s)
+        result = index.search(question, top_k=top_k)
+    if as_json:
+        for hit in result:
+            click.echo(json.dumps(_hit_record(result, hit), ensure_ascii=False))
+        return
+    lang = {"id": "Indonesian", "en": "English"}.get(result.language, result.language)
+    click.echo(f"Question language: {lang}" + (" (question cut to the model's limit)" if result.truncated else ""))
+    if not len(result):
+        click.echo("No passages: the index is empty.")
+    color = sys.stdout.isatty()
+    for hit in result:
+        click.echo(f"\n[{hit.rank}] {hit.score:.3f}  {hit.title or hit.doc_id}  ({_source(hit)})")
+        if hit.heading:
+            click.echo(f"    § {hit.heading}")
+        click.echo(f"    {_marked(hit, color)}")
+
+
+@main.command()
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_INDEX_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@click.pass_context
+def info(ctx: click.Context, index_dir: Path | None, as_json: bool) -> None:
+    """Show what the index holds and what it was built with."""
+    from egov_qa.store import read_manifest
+
+    s = _settings(ctx).with_overrides(index_dir=index_dir)
+    with _errors():
+        m = read_manifest(s.index_dir)
+    if as_json:
+        click.echo(json.dumps(m, ensure_ascii=False, indent=2))
+        return
+    last = m.get("last_ingest", {})
+    click.echo(f"Index:      {s.index_dir} (format {m['format_version']}, generation {m.get('generation')})")
+    click.echo(f"Documents:  {m['counts']['documents']}   Chunks: {m['counts']['chunks']}")
+    click.echo(f"Model:      {m['model']['name']} (dim {m['model']['dimension']}, fingerprint {m['model']['fingerprint']})")
+    click.echo(f"Prompts:    query {m['model']['query_prompt']!r}, passage {m['model']['passage_prompt']!r}")
+    click.echo(f"Chunking:   {m['chunking']}")
+    click.echo(f"Built:      {m['built_at']} by egov-qa {m['egov_qa_version']}")
+    click.echo(
+        f"Last ingest: added {last.get('added', 0)}, updated {last.get('updated', 0)}, "
+        f"removed {last.get('removed', 0)}, unchanged {last.get('unchanged', 0)}, skipped {len(last.get('skipped', []))}"
+    )
+    for item in last.get("skipped", []):
+        click.echo(f"  Skipped: {item['source']}: {item['reason']}")

@@ -1,0 +1,62 @@
+"""Settings: the only code in egov-qa that reads the environment (EGOV_QA_*)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from egov_qa.modelprep import DEFAULT_MODEL
+
+__all__ = ["DEFAULT_MODEL", "Settings"]
+ENV_CORPUS = "EGOV_QA_CORPUS_DIR"
+ENV_INDEX = "EGOV_QA_INDEX_DIR"
+ENV_MODEL = "EGOV_QA_MODEL"
+ENV_MODELS_DIR = "EGOV_QA_MODELS_DIR"
+
+
+def _default_models_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".cache")
+    return Path(base) / "egov-qa" / "models"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Where the corpus, the index and the models live, and which model embeds.
+
+    Precedence: an explicit argument (a CLI flag) > environment variable > default.
+    ``model`` is None when nobody chose one: an existing index then keeps the model it was
+    built with, and a new index gets :data:`DEFAULT_MODEL`.
+    """
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    model: str | None = None
+    models_dir: Path = Path("~/.cache/egov-qa/models")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the EGOV_QA_* variables (or ``env``) over the defaults."""
+        env = os.environ if env is None else env
+        return cls(
+            corpus_dir=Path(env.get(ENV_CORPUS) or "corpus"),
+            index_dir=Path(env.get(ENV_INDEX) or "index"),
+            model=env.get(ENV_MODEL) or None,
+            models_dir=Path(env.get(ENV_MODELS_DIR) or _default_models_dir(env)),
+        )
+
+    def with_overrides(
+        self,
+        *,
+        corpus_dir: Path | str | None = None,
+        index_dir: Path | str | None = None,
+        model: str | None = None,
+    ) -> Settings:
+        """Return a copy with the given non-None values (CLI flags) applied."""
+        return replace(
+            self,
+            corpus_dir=Path(corpus_dir) if corpus_dir is not None else self.corpus_dir,
+            index_dir=Path(index_dir) if index_dir is not None else self.index_dir,
+            model=model if model is not None else self.model,
+        )

@@ -1,0 +1,94 @@
+"""Reading a corpus folder (txt, md, html, pdf, jsonl) into cleaned Documents."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from egov_qa.corpus.html import html_document
+from egov_qa.corpus.jsonl import jsonl_documents
+from egov_qa.corpus.pdf import pdf_document
+from egov_qa.corpus.text import decode_bytes, text_document
+from egov_qa.errors import CorpusError
+from egov_qa.records import Document, Skipped
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl")
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+__all__ = ["MAX_FILE_BYTES", "SUPPORTED_SUFFIXES", "CorpusRead", "read_corpus", "read_file"]
+
+
+@dataclass(slots=True)
+class CorpusRead:
+    """The documents read from a corpus, the inputs skipped and notes on decoded ones."""
+
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    notes: list[Skipped] = field(default_factory=list)
+
+
+def _title_from_name(path: Path) -> str:
+    return path.stem.replace("_", " ").replace("-", " ").strip()
+
+
+def _read_text_like(rel: str, path: Path, data: bytes, out: CorpusRead) -> list[Document]:
+    text, note = decode_bytes(data)
+    if note:
+        out.notes.append(Skipped(rel, note))
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        docs, bad = jsonl_documents(rel, text)
+        out.skipped.extend(bad)
+        return docs
+    if suffix in (".html", ".htm"):
+        return [html_document(rel, text)]
+    return [text_document(rel, text, markdown=suffix in (".md", ".markdown"))]
+
+
+def read_file(path: Path, root: Path, out: CorpusRead) -> None:
+    """Read one corpus file into ``out``; a bad file lands in ``out.skipped`` with its reason."""
+    rel = path.relative_to(root).as_posix()
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise CorpusError(f"file is {size / 2**20:.0f} MB, over the {MAX_FILE_BYTES // 2**20} MB limit")
+        if size == 0:
+            raise CorpusError("empty file")
+        data = path.read_bytes()
+        if path.suffix.lower() == ".pdf":
+            docs = [pdf_document(rel, data)]
+        else:
+            docs = _read_text_like(rel, path, data, out)
+    except CorpusError as exc:
+        out.skipped.append(Skipped(rel, str(exc)))
+        return
+    except OSError as exc:
+        out.skipped.append(Skipped(rel, f"unreadable: {exc.strerror or exc}"))
+        return
+    for doc in docs:
+        out.documents.append(doc if doc.title else replace(doc, title=_title_from_name(path)))
+
+
+def read_corpus(
+    root: Path, *, on_file: Callable[[Path], None] | None = None
+) -> CorpusRead:
+    """Read every supported file below ``root``; other files and hidden ones are ignored.
+
+    Raises:
+        CorpusError: ``root`` is not a folder.
+    """
+    if not root.is_dir():
+        raise CorpusError(f"No corpus folder at {root}. Create it and put .txt/.md/.html/.pdf/.jsonl files in it.")
+    out = CorpusRead()
+    files = sorted(
+        p for p in root.rglob("*")
+        if p.suffix.lower() in SUPPORTED_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        and (p.is_file() or p.is_symlink())
+    )
+    for path in files:
+        if on_file is not None:
+            on_file(path)
+        read_file(path, root, out)
+    return out

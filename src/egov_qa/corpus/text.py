@@ -1,0 +1,94 @@
+"""Plain text and Markdown documents, with optional YAML front matter and byte decoding."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from egov_qa.corpus.clean import clean_news
+from egov_qa.errors import CorpusError
+from egov_qa.records import Document
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
+FRONT_MATTER_KEYS = ("title", "date", "source", "url", "category", "author")
+_MAX_TITLE_CHARS = 200
+
+
+def decode_bytes(data: bytes) -> tuple[str, str | None]:
+    """Decode a text file: UTF-8 first, then cp1252, then latin-1.
+
+    Returns:
+        The text, and a note naming the fallback encoding when one was needed.
+
+    Raises:
+        CorpusError: the bytes look binary (NUL bytes).
+    """
+    if b"\x00" in data[:65536]:
+        raise CorpusError("binary file (NUL bytes), not text")
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        pass
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            return data.decode(encoding), f"not UTF-8; decoded as {encoding}"
+        except UnicodeDecodeError:
+            continue
+    raise CorpusError("undecodable text")  # latin-1 decodes any bytes; kept for the type checker
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """Return (front matter mapping, body). Text without front matter gives ({}, text).
+
+    Raises:
+        CorpusError: the front matter is not a YAML mapping.
+    """
+    m = _FRONT_MATTER.match(text)
+    if not m:
+        return {}, text
+    try:
+        data = yaml.safe_load(m.group(1)) or {}
+    except yaml.YAMLError as exc:
+        raise CorpusError(f"invalid YAML front matter: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CorpusError("front matter is not a mapping of key: value lines")
+    return {str(k): v for k, v in data.items()}, text[m.end() :]
+
+
+def _markdown_to_text(body: str) -> str:
+    body = re.sub(r"^#{1,6}\s+", "", body, flags=re.MULTILINE)
+    body = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", body)
+    body = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", body)
+    return re.sub(r"(\*\*|__)(.+?)\1", r"\2", body)
+
+
+def _first_line_title(body: str) -> tuple[str, str]:
+    lines = body.lstrip("\n").split("\n", 1)
+    first = lines[0].strip()
+    if first and len(first) <= _MAX_TITLE_CHARS and not first.endswith((".", ",", ";")):
+        return first, lines[1] if len(lines) > 1 else ""
+    return "", body
+
+
+def text_document(doc_id: str, text: str, *, markdown: bool = False) -> Document:
+    """Build a Document from a .txt or .md file's text.
+
+    The title comes from front matter, else from a short first line; byline, category and date
+    lines become metadata (front matter wins over what is found in the text).
+    """
+    front, body = split_front_matter(text)
+    if markdown:
+        body = _markdown_to_text(body)
+    title = str(front.get("title") or "")
+    if not title:
+        title, body = _first_line_title(body)
+    cleaned, found = clean_news(body)
+    meta: dict[str, Any] = {**found}
+    for key, value in front.items():
+        if key != "title" and value is not None:
+            meta[key] = value if isinstance(value, str | int | float | bool) else str(value)
+    if not cleaned.strip():
+        raise CorpusError("no text after cleaning (empty document)")
+    return Document(doc_id=doc_id, text=cleaned, title=title, metadata=meta)

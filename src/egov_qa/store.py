@@ -1,0 +1,296 @@
+"""The on-disk index: manifest.json + a FAISS file + one SQLite file, swapped in atomically.
+
+Each build writes a new generation of the FAISS and SQLite files under new names and then
+replaces manifest.json (which names them) in one rename; a crash before that rename leaves
+the previous generation, still named by the old manifest, untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from egov_qa.errors import EgovQAError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from egov_qa.records import Chunk, Document
+
+FORMAT_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+LOCK_NAME = ".lock"
+_VECTORS = "vectors-{gen}.faiss"
+_STORE = "store-{gen}.sqlite"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, metadata TEXT NOT NULL,
+    content_hash TEXT NOT NULL, pages TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL,
+    heading TEXT NOT NULL, page INTEGER, sentences TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+"""
+
+
+def _rebuild_hint(index_dir: Path) -> str:
+    return f"Rebuild it: egov-qa ingest CORPUS --index {index_dir} --full"
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any]:
+    """Read and check an index's manifest.json.
+
+    Raises:
+        IndexNotFoundError: there is no manifest.
+        IndexCorruptError: the manifest is not valid JSON or misses fields.
+        IndexMismatchError: the index has another format version.
+    """
+    path = index_dir / MANIFEST_NAME
+    if not path.is_file():
+        raise IndexNotFoundError(
+            f"No index at {index_dir} (missing {MANIFEST_NAME}). Run: egov-qa ingest corpus/ --index {index_dir}"
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        version = manifest["format_version"]
+        files, model = manifest["files"], manifest["model"]
+        _ = files["vectors"], files["store"], model["name"], model["dimension"]
+    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise IndexCorruptError(f"{path} is unreadable ({exc}). {_rebuild_hint(index_dir)}") from exc
+    if version != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"The index at {index_dir} has format version {version}; this egov-qa reads version "
+            f"{FORMAT_VERSION}. {_rebuild_hint(index_dir)}"
+        )
+    return dict(manifest)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON to a temporary sibling, fsync it and rename it over ``path``."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    _fsync_file(tmp)
+    os.replace(tmp, path)
+    with contextlib.suppress(OSError):
+        _fsync_file(path.parent)
+
+
+def _new_faiss(dimension: int) -> Any:
+    import faiss
+
+    return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+
+
+class IndexReader:
+    """A read-only view of one generation of an index: FAISS in memory, SQLite rows on demand."""
+
+    def __init__(self, index_dir: Path) -> None:
+        """Open the generation named by ``index_dir``'s manifest.
+
+        Raises:
+            IndexNotFoundError, IndexCorruptError, IndexMismatchError: see :func:`read_manifest`.
+        """
+        import faiss
+
+        self.index_dir = index_dir
+        self.manifest = read_manifest(index_dir)
+        files = self.manifest["files"]
+        vec_path, db_path = index_dir / files["vectors"], index_dir / files["store"]
+        for p in (vec_path, db_path):
+            if not p.is_file():
+                raise IndexCorruptError(f"{p} is missing. {_rebuild_hint(index_dir)}")
+        try:
+            self.vectors = faiss.read_index(str(vec_path))
+        except RuntimeError as exc:
+            raise IndexCorruptError(f"{vec_path} is unreadable ({exc}). {_rebuild_hint(index_dir)}") from exc
+        self._db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
+        self._check(vec_path, db_path)
+
+    def _check(self, vec_path: Path, db_path: Path) -> None:
+        try:
+            (n_chunks,) = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorruptError(f"{db_path} is unreadable ({exc}). {_rebuild_hint(self.index_dir)}") from exc
+        if self.vectors.ntotal != n_chunks or self.vectors.d != self.manifest["model"]["dimension"]:
+            raise IndexCorruptError(
+                f"{vec_path} holds {self.vectors.ntotal} vectors of dimension {self.vectors.d}, but "
+                f"{db_path} has {n_chunks} chunks and the manifest says dimension "
+                f"{self.manifest['model']['dimension']}. {_rebuild_hint(self.index_dir)}"
+            )
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Return (chunk id, inner product) of the ``k`` nearest chunks, best first."""
+        if self.vectors.ntotal == 0 or k <= 0:
+            return []
+        scores, ids = self.vectors.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def chunk_rows(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """Return chunk rows with their document's title and metadata, keyed by chunk id."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        cur = self._db.execute(
+            "SELECT c.id, c.doc_id, c.ordinal, c.start, c.end, c.text, c.heading, c.page, c.sentences,"
+            f" d.title, d.metadata FROM chunks c JOIN documents d USING(doc_id) WHERE c.id IN ({marks})",
+            list(ids),
+        )
+        cols = [c[0] for c in cur.description]
+        rows = {}
+        for values in cur.fetchall():
+            row = dict(zip(cols, values, strict=True))
+            row["sentences"] = [tuple(s) for s in json.loads(row["sentences"])]
+            row["metadata"] = json.loads(row["metadata"])
+            rows[row["id"]] = row
+        return rows
+
+    def document(self, doc_id: str) -> Document | None:
+        """Return a stored document by id, or None."""
+        row = self._db.execute(
+            "SELECT doc_id, text, title, metadata, pages FROM documents WHERE doc_id = ?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return Document(row[0], row[1], row[2], json.loads(row[3]), tuple(json.loads(row[4])))
+
+    def document_ids(self) -> list[str]:
+        """Return every stored document id, sorted."""
+        return [r[0] for r in self._db.execute("SELECT doc_id FROM documents ORDER BY doc_id")]
+
+    def close(self) -> None:
+        """Close the SQLite connection."""
+        self._db.close()
+
+
+class IndexWriter:
+    """Builds the next generation of an index; :meth:`commit` swaps it in atomically."""
+
+    def __init__(self, index_dir: Path, *, dimension: int, base: IndexReader | None) -> None:
+        """Start a new generation, copying ``base`` (the current one) when given."""
+        import faiss
+
+        index_dir.mkdir(parents=True, exist_ok=True)
+        self.index_dir = index_dir
+        self._lock = open(index_dir / LOCK_NAME, "w")  # noqa: SIM115 - held until commit/abort
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            self._lock.close()
+            raise EgovQAError(f"Another ingest is writing the index at {index_dir}; wait for it to finish.") from exc
+        self._old_files = set(base.manifest["files"].values()) if base else set()
+        self.generation = (base.manifest.get("generation", 0) if base else 0) + 1
+        self._remove_strays(keep=self._old_files)
+        self.files = {"vectors": _VECTORS.format(gen=self.generation), "store": _STORE.format(gen=self.generation)}
+        self._db_tmp = index_dir / (self.files["store"] + ".tmp")
+        self._db = sqlite3.connect(self._db_tmp)
+        if base is not None:
+            base._db.backup(self._db)
+            self.vectors = faiss.clone_index(base.vectors)
+        else:
+            self.vectors = _new_faiss(dimension)
+        self._db.executescript(_SCHEMA)
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._db.execute("BEGIN")
+
+    def _remove_strays(self, keep: set[str]) -> None:
+        """Delete files of generations that a crashed build left behind."""
+        for p in self.index_dir.iterdir():
+            if p.name.startswith(("vectors-", "store-")) and p.name not in keep:
+                p.unlink(missing_ok=True)
+
+    def hashes(self) -> dict[str, str]:
+        """Return {doc_id: content hash} of the documents in this generation."""
+        return dict(self._db.execute("SELECT doc_id, content_hash FROM documents"))
+
+    def remove(self, doc_ids: Sequence[str]) -> None:
+        """Remove documents, their chunks and their vectors."""
+        if not doc_ids:
+            return
+        chunk_ids: list[int] = []
+        for doc_id in doc_ids:
+            chunk_ids += [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
+            self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+        if chunk_ids:
+            self.vectors.remove_ids(np.asarray(chunk_ids, dtype=np.int64))
+
+    def add(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Store a document with its chunks and their vectors (one row of ``vectors`` per chunk)."""
+        self._db.execute(
+            "INSERT INTO documents (doc_id, title, text, metadata, content_hash, pages) VALUES (?,?,?,?,?,?)",
+            (doc.doc_id, doc.title, doc.text, json.dumps(dict(doc.metadata), ensure_ascii=False, default=str),
+             doc.content_hash, json.dumps(list(doc.pages))),
+        )
+        ids = []
+        for c in chunks:
+            cur = self._db.execute(
+                "INSERT INTO chunks (doc_id, ordinal, start, end, text, heading, page, sentences)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (c.doc_id, c.ordinal, c.start, c.end, c.text, c.heading, c.page, json.dumps(c.sentences)),
+            )
+            ids.append(int(cur.lastrowid or 0))
+        if ids:
+            self.vectors.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
+
+    def counts(self) -> dict[str, int]:
+        """Return the number of documents and chunks in this generation."""
+        (docs,) = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()
+        return {"documents": int(docs), "chunks": int(self.vectors.ntotal)}
+
+    def commit(self, manifest: dict[str, Any]) -> None:
+        """Write this generation's files, then swap the manifest in; the old generation is removed."""
+        import faiss
+
+        self._db.commit()
+        self._db.close()
+        _fsync_file(self._db_tmp)
+        vec_tmp = self.index_dir / (self.files["vectors"] + ".tmp")
+        faiss.write_index(self.vectors, str(vec_tmp))
+        _fsync_file(vec_tmp)
+        os.replace(self._db_tmp, self.index_dir / self.files["store"])
+        os.replace(vec_tmp, self.index_dir / self.files["vectors"])
+        write_json_atomic(
+            self.index_dir / MANIFEST_NAME,
+            {**manifest, "format_version": FORMAT_VERSION, "generation": self.generation, "files": self.files},
+        )
+        for name in self._old_files - set(self.files.values()):
+            (self.index_dir / name).unlink(missing_ok=True)
+        self._release()
+
+    def abort(self) -> None:
+        """Drop this generation; the current one stays as it was."""
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+        for suffix in ("", "-journal"):
+            (self.index_dir / (self._db_tmp.name + suffix)).unlink(missing_ok=True)
+        self._release()
+
+    def _release(self) -> None:
+        fcntl.flock(self._lock, fcntl.LOCK_UN)
+        self._lock.close()
+
+
+@contextlib.contextmanager
+def open_writer(index_dir: Path, *, dimension: int, base: IndexReader | None) -> Iterator[IndexWriter]:
+    """Yield an :class:`IndexWriter`; any exception (Ctrl-C included) aborts it and propagates."""
+    writer = IndexWriter(index_dir, dimension=dimension, base=base)
+    try:
+        yield writer
+    except BaseException:
+        writer.abort()
+        raise
