@@ -14,17 +14,20 @@ TokenCounter = Callable[[Sequence[str]], list[int]]
 SPLITTER_VERSION = 1
 ABBREVIATIONS = frozenset(
     """
-    no dll dsb dst tbk s.h s.e s.h.i s.ag s.kom s.pd s.sos s.t s.ip m.h m.si m.m m.pd m.kom
+    no tbk s.h s.e s.h.i s.ag s.kom s.pd s.sos s.t s.ip m.h m.si m.m m.pd m.kom
     m.t m.sc m.a ph.d prof dr drs dra ir h hj kh jl jln kec kab kel prov yth a.n u.p sdr bpk
     tgl hlm hal vol nip telp pt cv ud st jend kol mayjen brigjen letjen kapt kompol akbp irjen
-    mr mrs ms e.g i.e vs ca cf dkk tsb ybs sbb spt
+    mr mrs ms e.g i.e vs ca cf tsb ybs sbb spt
     """.split()
 )
+# dll., dsb., dst. and dkk. end lists, so before a capitalised word they end the sentence too
 _BOUNDARY = re.compile(r"(?:[.!?…]+|\.{3})[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-Ý])")
 _LIST_MARKER = re.compile(r"^\s*(?:\(?[a-z]\)|\(?\d{1,3}[.)]|\(\d{1,3}\)|[a-z]\.|[ivxlc]{1,6}[.)]|[-•*·▪])\s+", re.IGNORECASE)
 _TERMINAL = (".", ",", ";", ":", "!", "?", "…", '"', "”")
 _SENTENCE_END = (".", ";", ":", "!", "?", "…", '"', "”")
 _HEADING_MARK = "\0heading"
+_STRUCTURE = re.compile(r"^(?:BAB|Bab|Bagian|BAGIAN|Paragraf|PARAGRAF)\b")
+_ARTICLE = re.compile(r"^(?:Pasal|PASAL)\s+\d+")
 _MAX_HEADING_CHARS = 80
 _MAX_HEADING_WORDS = 10
 
@@ -74,8 +77,10 @@ def _segment_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]
     return out
 
 
-def _is_heading(line: str, prev: str | None) -> bool:
+def _is_heading(line: str, prev: str | None, nxt: str) -> bool:
     stripped = line.strip()
+    if nxt.strip()[:1].islower():
+        return False
     if not stripped or len(stripped) > _MAX_HEADING_CHARS or stripped.endswith(_TERMINAL):
         return False
     if len(stripped.split()) > _MAX_HEADING_WORDS or not any(c.isalpha() for c in stripped):
@@ -89,10 +94,12 @@ def split_sentences(text: str) -> list[Sentence]:
     """Split a cleaned document into sentences with offsets and the heading each stands under.
 
     Blank lines and list items ("a.", "1.", "(2)", bullets) start new segments; short lines
-    without final punctuation after a finished sentence are headings, not sentences.
+    without final punctuation after a finished sentence are headings, not sentences. A
+    regulation's "Pasal N" heading keeps the BAB/Bagian/Paragraf headings above it.
     """
     sentences: list[Sentence] = []
-    heading_lines: list[str] = []
+    group: list[str] = []
+    section = ""
     heading = ""
     seg_start: int | None = None
     prev: str | None = None
@@ -102,20 +109,23 @@ def split_sentences(text: str) -> list[Sentence]:
         if seg_start is not None:
             sentences.extend(Sentence(s, e, heading) for s, e in _segment_sentences(text, seg_start, seg_end))
 
-    for line in text.splitlines(keepends=True):
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
         body = line.rstrip("\r\n")
-        if _is_heading(body, prev):
+        if _is_heading(body, prev, lines[i + 1] if i + 1 < len(lines) else ""):
             flush(pos)
             seg_start = None
             if prev != _HEADING_MARK:
-                heading_lines = []
-            heading_lines.append(body.strip())
-            heading = " · ".join(heading_lines)
+                group = [section] if section and _ARTICLE.match(body) else []
+            group.append(body.strip())
+            if _STRUCTURE.match(group[0]):
+                section = " · ".join(g for g in group if not _ARTICLE.match(g))
+            heading = " · ".join(group)
             prev = _HEADING_MARK
         elif not body.strip():
             flush(pos)
             seg_start = None
-            prev = body
+            prev = prev if prev == _HEADING_MARK else body
         else:
             if seg_start is None or _LIST_MARKER.match(body):
                 flush(pos)

@@ -36,6 +36,10 @@ _PAGE_NUMBER = re.compile(
     re.IGNORECASE,
 )
 _DATE_SCAN_LINES = 12
+# "Pasal 3" or "BAB II" at a page's top is structure, even when every page starts with one
+_STRUCTURAL = re.compile(r"^(?:pasal|bab|bagian|paragraf)\b")
+# the cue at a page's foot that repeats the next page's first words: "e. bahwa . . ."
+_CONTINUATION = re.compile(r"^\s*.{0,60}?(?:\.\s){2}\.\s*$|^\s*.{0,60}?\.{3}\s*$")
 
 
 def parse_date_line(line: str) -> str | None:
@@ -93,7 +97,7 @@ def _edge_key(line: str) -> str:
 
 
 def clean_pages(pages: list[str], *, edge_lines: int = 3, min_share: float = 0.5) -> list[str]:
-    """Remove page numbers and headers/footers that repeat across pages of a PDF.
+    """Remove page numbers, continuation cues and headers/footers that repeat across PDF pages.
 
     A line among the first or last ``edge_lines`` non-empty lines of a page is a running
     header/footer when (digits ignored) it appears on at least ``min_share`` of the pages.
@@ -103,13 +107,16 @@ def clean_pages(pages: list[str], *, edge_lines: int = 3, min_share: float = 0.5
     counts: Counter[str] = Counter()
     for lines, idx in zip(split, edges, strict=True):
         counts.update({_edge_key(lines[i]) for i in idx})
-    threshold = max(2, int(min_share * len(pages) + 0.5))
-    running = {k for k, c in counts.items() if c >= threshold and k}
+    threshold = max(3, int(min_share * len(pages) + 0.5))
+    running = {k for k, c in counts.items() if c >= threshold and k and not _STRUCTURAL.match(k)}
     cleaned = []
     for lines, idx in zip(split, edges, strict=True):
+        last = max(idx, default=-1)
         kept = [
             ln for i, ln in enumerate(lines)
-            if not _PAGE_NUMBER.match(ln) and not (i in idx and _edge_key(ln) in running)
+            if not _PAGE_NUMBER.match(ln)
+            and not (i in idx and _edge_key(ln) in running)
+            and not (i == last and _CONTINUATION.match(ln))
         ]
         cleaned.append(normalise_blank_lines(_unlayout("\n".join(kept))))
     return cleaned

@@ -1,0 +1,51 @@
+"""Shared fixtures: every index and corpus path points at tmp_path; real data from ../shared/data."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from egov_qa import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+SHARED = Path(os.environ.get("EGOV_QA_SHARED_DATA", ROOT.parent / "shared" / "data"))
+SEED = SHARED / "seed_article" / "egov-indonesia-2024-11-19.txt"
+MODELS_CACHE = Path(os.environ.get("EGOV_QA_TEST_MODELS_DIR", Path.home() / ".cache" / "egov-qa" / "models"))
+
+
+def shared(*parts: str) -> Path:
+    """Return a path under ../shared/data, skipping the test when it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared data not available: {path}")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EGOV_QA_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("EGOV_QA_CORPUS_DIR", str(tmp_path / "corpus"))
+    monkeypatch.setenv("EGOV_QA_MODELS_DIR", str(MODELS_CACHE))
+    monkeypatch.delenv("EGOV_QA_MODEL", raising=False)
+
+
+@pytest.fixture
+def fake_settings(tmp_path: Path) -> Settings:
+    return Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", model="fake", models_dir=MODELS_CACHE)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A corpus folder with the seed article and the tiny fixtures written for the tests."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shutil.copy(DATA / "spbe.md", folder / "spbe.md")
+    shutil.copy(DATA / "oss.html", folder / "oss.html")
+    shutil.copy(DATA / "adminduk.jsonl", folder / "adminduk.jsonl")
+    if SEED.exists():
+        shutil.copy(SEED, folder / SEED.name)
+    return folder

@@ -1,0 +1,79 @@
+"""The egov-qa command line through click's CliRunner, with the fake embedder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from egov_qa.cli import main
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("EGOV_QA_MODEL", "fake")
+    return CliRunner()
+
+
+def test_every_command_has_help(runner: CliRunner) -> None:
+    for args in ([], ["ingest"], ["search"], ["info"]):
+        result = runner.invoke(main, [*args, "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output
+    assert "--full" in runner.invoke(main, ["ingest", "--help"]).output
+    assert "0.1.0" in runner.invoke(main, ["--version"]).output
+
+
+def test_ingest_search_info_round_trip(runner: CliRunner, corpus: Path, tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    result = runner.invoke(main, ["ingest", str(corpus), "--index", str(ix)])
+    assert result.exit_code == 0, result.output
+    assert "Added 5" in result.output and "skipped 2" in result.output
+    assert "adminduk.jsonl:3: malformed JSON" in result.output
+
+    result = runner.invoke(main, ["search", "Nomor Induk Berusaha OSS", "--index", str(ix), "-k", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Question language: Indonesian" in result.output
+    assert "[1]" in result.output and "[2]" in result.output and "[3]" not in result.output
+    assert "Perizinan Berusaha Lewat OSS" in result.output and "[[" in result.output
+
+    result = runner.invoke(main, ["search", "How do I get a business permit?", "--index", str(ix), "--json"])
+    records = [json.loads(line) for line in result.output.splitlines()]
+    assert len(records) == 5 and [r["rank"] for r in records] == [1, 2, 3, 4, 5]
+    assert all(r["language"] == "en" for r in records)
+    for r in records:
+        assert r["highlight_text"] == [r["text"][s:e] for s, e in r["highlights"]]
+
+    result = runner.invoke(main, ["info", "--index", str(ix)])
+    assert result.exit_code == 0 and "Documents:  5" in result.output and "Model:      fake" in result.output
+    assert "adminduk.jsonl:4" in result.output
+    manifest = json.loads(runner.invoke(main, ["info", "--index", str(ix), "--json"]).output)
+    assert manifest["counts"]["documents"] == 5
+
+
+def test_second_ingest_reports_unchanged(runner: CliRunner, corpus: Path, tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    runner.invoke(main, ["ingest", str(corpus), "--index", str(ix)])
+    result = runner.invoke(main, ["ingest", str(corpus), "--index", str(ix)])
+    assert "Added 0, updated 0, removed 0, unchanged 5" in result.output
+    assert "embedded 0 chunks" in result.output
+
+
+def test_settings_come_from_the_environment(runner: CliRunner, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EGOV_QA_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("EGOV_QA_INDEX_DIR", str(tmp_path / "env-ix"))
+    assert runner.invoke(main, ["ingest"]).exit_code == 0
+    assert (tmp_path / "env-ix" / "manifest.json").is_file()
+    flag = runner.invoke(main, ["info", "--index", str(tmp_path / "nowhere")])
+    assert flag.exit_code == 1 and "No index at" in flag.output
+
+
+def test_errors_are_messages_not_tracebacks(runner: CliRunner, tmp_path: Path, corpus: Path) -> None:
+    result = runner.invoke(main, ["search", "SPBE", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 1 and "Error: No index at" in result.output and "Traceback" not in result.output
+    result = runner.invoke(main, ["ingest", str(tmp_path / "no-corpus"), "--index", str(tmp_path / "ix")])
+    assert result.exit_code == 1 and "No corpus folder" in result.output
+    runner.invoke(main, ["ingest", str(corpus), "--index", str(tmp_path / "ix")])
+    result = runner.invoke(main, ["search", "  ?? ", "--index", str(tmp_path / "ix")])
+    assert result.exit_code == 1 and "Empty query" in result.output

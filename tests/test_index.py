@@ -1,0 +1,273 @@
+"""Building, updating, loading and searching an index with the fake embedder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import egov_qa
+from egov_qa import Document, Settings, build_index, load_index
+from egov_qa.embedding import FakeEmbedder
+from egov_qa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, QueryError
+from egov_qa.store import MANIFEST_NAME, IndexReader
+
+
+class CountingEmbedder(FakeEmbedder):
+    """The fake embedder, counting the passages it embeds."""
+
+    def __init__(self) -> None:
+        self.passages: list[str] = []
+
+    def embed_passages(self, texts: Sequence[str], *, progress=None) -> np.ndarray:  # noqa: ANN001
+        self.passages.extend(texts)
+        return super().embed_passages(texts, progress=progress)
+
+
+@pytest.fixture
+def counting(monkeypatch: pytest.MonkeyPatch) -> CountingEmbedder:
+    emb = CountingEmbedder()
+    monkeypatch.setattr("egov_qa.api.get_embedder", lambda name, models_dir: emb)
+    return emb
+
+
+DOCS = [
+    Document("spbe", "Sistem Pemerintahan Berbasis Elektronik meningkatkan layanan publik. Indeks SPBE dinilai setiap tahun.", title="SPBE"),
+    Document("oss", "Perizinan berusaha diurus lewat OSS. Nomor Induk Berusaha terbit secara daring.", title="OSS", metadata={"year": 2021}),
+    Document("ektp", "Perekaman e-KTP dilakukan di Disdukcapil. NIK tercantum pada kartu.", title="e-KTP"),
+]
+
+
+def test_build_and_search_match_a_brute_force_oracle(tmp_path: Path, fake_settings: Settings) -> None:
+    docs = [
+        Document(f"d{i}", f"Dokumen {i} membahas {topic} di daerah {i}. Kalimat kedua soal {topic}.")
+        for i, topic in enumerate(["pelayanan publik", "perizinan", "kependudukan", "data terbuka", "pengaduan"] * 4)
+    ]
+    report = build_index(docs, tmp_path / "ix", settings=fake_settings)
+    assert report.added == tuple(sorted(d.doc_id for d in docs)) and report.total_documents == 20
+    index = load_index(tmp_path / "ix", settings=fake_settings)
+    query = "layanan pengaduan masyarakat di daerah"
+    hits = index.search(query, top_k=7)
+    emb = FakeEmbedder()
+    inputs = [f"{d.text}" for d in docs]
+    oracle = emb.embed_passages(inputs) @ emb.embed_queries([query])[0]
+    by_id = {d.doc_id: float(oracle[i]) for i, d in enumerate(docs)}
+    assert all(abs(by_id[h.doc_id] - h.score) < 1e-5 for h in hits)
+    assert np.allclose([h.score for h in hits], np.sort(oracle)[::-1][:7], atol=1e-5)
+    assert [h.rank for h in hits] == list(range(1, 8))
+
+
+def test_hits_carry_source_offsets_and_highlights(corpus: Path, tmp_path: Path, fake_settings: Settings) -> None:
+    build_index(corpus, tmp_path / "ix", settings=fake_settings)
+    index = load_index(tmp_path / "ix", settings=fake_settings)
+    result = index.search("Nomor Induk Berusaha OSS", top_k=3)
+    assert result.language == "id" and len(result) == 3
+    top = result[0]
+    assert top.doc_id == "oss.html" and top.title == "Perizinan Berusaha Lewat OSS"
+    assert top.metadata["date"] == "2024-03-14"
+    doc = index.document(top.doc_id)
+    assert doc is not None and doc.text[top.start : top.end] == top.text
+    assert top.highlights and all(0 <= s < e <= len(top.text) for s, e in top.highlights)
+    assert "Nomor Induk Berusaha" in top.text[top.highlights[0][0] : top.highlights[0][1]]
+    assert result.hits[0] is result[0] and list(result)[1] is result[1]
+
+
+def test_english_queries_are_reported_as_english(tmp_path: Path, fake_settings: Settings) -> None:
+    build_index(DOCS, tmp_path / "ix", settings=fake_settings)
+    result = load_index(tmp_path / "ix", settings=fake_settings).search("How do I apply for a business licence?")
+    assert result.language == "en"
+
+
+def test_incremental_ingest_embeds_only_what_changed(corpus: Path, tmp_path: Path, counting: CountingEmbedder) -> None:
+    first = build_index(corpus, tmp_path / "ix")
+    assert len(first.added) >= 4 and first.chunks_embedded == len(counting.passages) > 0
+    counting.passages.clear()
+    again = build_index(corpus, tmp_path / "ix")
+    assert again.added == again.updated == again.removed == () and counting.passages == []
+    assert set(again.unchanged) == set(first.added)
+
+    (corpus / "spbe.md").write_text((corpus / "spbe.md").read_text() + "\nKalimat tambahan tentang SPBE nasional.\n")
+    (corpus / "oss.html").unlink()
+    (corpus / "baru.txt").write_text("Pengaduan Publik\n\nWarga melapor lewat SP4N-LAPOR!.", encoding="utf-8")
+    third = build_index(corpus, tmp_path / "ix")
+    assert third.added == ("baru.txt",) and third.updated == ("spbe.md",) and third.removed == ("oss.html",)
+    embedded = " ".join(counting.passages)
+    assert "SPBE nasional" in embedded and "SP4N-LAPOR" in embedded and "Online Single Submission" not in embedded
+    assert not any("e-KTP" in p for p in counting.passages), "unchanged documents are not re-embedded"
+
+    reader = IndexReader(tmp_path / "ix")
+    ids = reader.document_ids()
+    assert "oss.html" not in ids and "baru.txt" in ids
+    assert reader.vectors.ntotal == reader.manifest["counts"]["chunks"] == third.total_chunks
+    reader.close()
+
+
+def test_full_rebuild_reembeds_everything(corpus: Path, tmp_path: Path, counting: CountingEmbedder) -> None:
+    build_index(corpus, tmp_path / "ix")
+    n = len(counting.passages)
+    counting.passages.clear()
+    report = build_index(corpus, tmp_path / "ix", full=True)
+    assert len(counting.passages) == n and report.unchanged == ()
+
+
+def test_a_file_that_turns_corrupt_keeps_its_previous_version(corpus: Path, tmp_path: Path, fake_settings: Settings) -> None:
+    build_index(corpus, tmp_path / "ix", settings=fake_settings)
+    (corpus / "spbe.md").write_bytes(b"\x00\x01binary garbage")
+    report = build_index(corpus, tmp_path / "ix", settings=fake_settings)
+    assert "spbe.md" in report.unchanged and "spbe.md" not in report.removed
+    assert any(s.source == "spbe.md" and "binary" in s.reason for s in report.skipped)
+    assert "spbe.md" in load_index(tmp_path / "ix", settings=fake_settings).document_ids()
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("disk full"), KeyboardInterrupt()])
+def test_a_crash_mid_ingest_leaves_the_previous_index_readable(
+    corpus: Path, tmp_path: Path, fake_settings: Settings, monkeypatch: pytest.MonkeyPatch, exc: BaseException
+) -> None:
+    ix = tmp_path / "ix"
+    build_index(corpus, ix, settings=fake_settings)
+    before = load_index(ix, settings=fake_settings).search("perizinan OSS", top_k=3)
+    files_before = sorted(p.name for p in ix.iterdir())
+    (corpus / "baru.txt").write_text("Dokumen baru tentang data terbuka.", encoding="utf-8")
+
+    calls = {"n": 0}
+    original = egov_qa.store.IndexWriter.add
+
+    def failing_add(self, doc, chunks, vectors):  # noqa: ANN001, ANN202
+        calls["n"] += 1
+        if calls["n"] == 1:
+            original(self, doc, chunks, vectors)
+            raise exc
+        original(self, doc, chunks, vectors)
+
+    monkeypatch.setattr(egov_qa.store.IndexWriter, "add", failing_add)
+    with pytest.raises(type(exc)):
+        build_index(corpus, ix, settings=fake_settings)
+    monkeypatch.undo()
+    assert sorted(p.name for p in ix.iterdir()) == files_before
+    after = load_index(ix, settings=fake_settings).search("perizinan OSS", top_k=3)
+    assert [(h.doc_id, h.chunk_id) for h in after] == [(h.doc_id, h.chunk_id) for h in before]
+    report = build_index(corpus, ix, settings=fake_settings)
+    assert report.added == ("baru.txt",)
+
+
+def test_a_crash_between_file_writes_and_manifest_swap_keeps_the_old_generation(
+    corpus: Path, tmp_path: Path, fake_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ix = tmp_path / "ix"
+    build_index(corpus, ix, settings=fake_settings)
+    manifest = json.loads((ix / MANIFEST_NAME).read_text())
+    (corpus / "spbe.md").unlink()
+
+    def boom(path: Path, data: dict) -> None:
+        raise OSError("power cut")
+
+    monkeypatch.setattr("egov_qa.store.write_json_atomic", boom)
+    with pytest.raises(OSError, match="power cut"):
+        build_index(corpus, ix, settings=fake_settings)
+    monkeypatch.undo()
+    assert json.loads((ix / MANIFEST_NAME).read_text()) == manifest
+    assert "spbe.md" in load_index(ix, settings=fake_settings).document_ids()
+    build_index(corpus, ix, settings=fake_settings)
+    assert sorted(p.name for p in ix.iterdir() if not p.name.startswith(".")) == [
+        "manifest.json", "store-2.sqlite", "vectors-2.faiss"
+    ]
+
+
+def test_missing_index_is_a_clear_error(tmp_path: Path, fake_settings: Settings) -> None:
+    with pytest.raises(IndexNotFoundError, match=r"No index at .*missing manifest.json.*egov-qa ingest"):
+        load_index(tmp_path / "nothing", settings=fake_settings)
+
+
+def test_corrupt_manifest_vectors_and_store_are_clear_errors(tmp_path: Path, fake_settings: Settings) -> None:
+    ix = tmp_path / "ix"
+    build_index(DOCS, ix, settings=fake_settings)
+    good = (ix / MANIFEST_NAME).read_text()
+    (ix / MANIFEST_NAME).write_text(good[: len(good) // 2])
+    with pytest.raises(IndexCorruptError, match="--full"):
+        load_index(ix, settings=fake_settings)
+    (ix / MANIFEST_NAME).write_text(good)
+    vec = next(ix.glob("vectors-*.faiss"))
+    saved = vec.read_bytes()
+    vec.write_bytes(saved[:40])
+    with pytest.raises(IndexCorruptError, match="unreadable"):
+        load_index(ix, settings=fake_settings)
+    vec.write_bytes(saved)
+    next(ix.glob("store-*.sqlite")).unlink()
+    with pytest.raises(IndexCorruptError, match="missing"):
+        load_index(ix, settings=fake_settings)
+
+
+def test_other_format_version_is_a_mismatch_naming_both(tmp_path: Path, fake_settings: Settings) -> None:
+    ix = tmp_path / "ix"
+    build_index(DOCS, ix, settings=fake_settings)
+    manifest = json.loads((ix / MANIFEST_NAME).read_text())
+    manifest["format_version"] = 99
+    (ix / MANIFEST_NAME).write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatchError, match=r"format version 99.*reads version 1.*--full"):
+        load_index(ix, settings=fake_settings)
+
+
+def test_another_model_is_a_mismatch_naming_both(tmp_path: Path, fake_settings: Settings) -> None:
+    ix = tmp_path / "ix"
+    build_index(DOCS, ix, settings=fake_settings)
+    manifest = json.loads((ix / MANIFEST_NAME).read_text())
+    manifest["model"]["name"] = "intfloat/multilingual-e5-small"
+    manifest["model"]["fingerprint"] = "abc"
+    (ix / MANIFEST_NAME).write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatchError, match=r"built with model 'intfloat/multilingual-e5-small'.*asked for is 'fake'"):
+        load_index(ix, model="fake", settings=fake_settings)
+    with pytest.raises(IndexMismatchError, match="--full"):
+        build_index(DOCS, ix, model="fake", settings=fake_settings)
+    report = build_index(DOCS, ix, model="fake", full=True, settings=fake_settings)
+    assert len(report.added) == 3
+
+
+def test_empty_and_punctuation_queries_are_errors(tmp_path: Path, fake_settings: Settings) -> None:
+    build_index(DOCS, tmp_path / "ix", settings=fake_settings)
+    index = load_index(tmp_path / "ix", settings=fake_settings)
+    for q in ["", "   ", "?!...", "\n\t"]:
+        with pytest.raises(QueryError, match="Empty query"):
+            index.search(q)
+    with pytest.raises(QueryError, match="top_k"):
+        index.search("SPBE", top_k=0)
+
+
+def test_a_very_long_query_is_cut_with_a_warning(tmp_path: Path, fake_settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    build_index(DOCS, tmp_path / "ix", settings=fake_settings)
+    index = load_index(tmp_path / "ix", settings=fake_settings)
+    result = index.search("perizinan berusaha OSS " * 400, top_k=2)
+    assert result.truncated and result[0].doc_id == "oss"
+    assert "cut to the model's limit" in caplog.text
+    assert not index.search("perizinan OSS").truncated
+
+
+def test_duplicate_and_empty_documents_are_skipped(tmp_path: Path, fake_settings: Settings) -> None:
+    docs = [*DOCS, Document("oss", "lagi"), Document("kosong", "   ")]
+    report = build_index(docs, tmp_path / "ix", settings=fake_settings)
+    assert {s.source for s in report.skipped} == {"oss", "kosong"}
+    assert load_index(tmp_path / "ix", settings=fake_settings).document("oss").text.startswith("Perizinan")
+
+
+def test_pdf_hits_cite_their_page(tmp_path: Path, fake_settings: Settings) -> None:
+    pages = ["Pasal 1\nKetentuan umum layanan.", "Pasal 2\nWarga berhak mengadukan penyelenggara."]
+    doc = Document("reg.pdf", "\n\n".join(pages), title="Reg", pages=(0, len(pages[0]) + 2))
+    build_index([doc], tmp_path / "ix", settings=fake_settings)
+    hit = load_index(tmp_path / "ix", settings=fake_settings).search("mengadukan penyelenggara", top_k=1)[0]
+    assert hit.page in (1, 2) and hit.doc_id == "reg.pdf"
+
+
+def test_removing_every_document_leaves_an_empty_searchable_index(tmp_path: Path, fake_settings: Settings) -> None:
+    build_index(DOCS, tmp_path / "ix", settings=fake_settings)
+    report = build_index([], tmp_path / "ix", settings=fake_settings)
+    assert len(report.removed) == 3 and report.total_chunks == 0
+    assert len(load_index(tmp_path / "ix", settings=fake_settings).search("SPBE")) == 0
+
+
+def test_index_folder_can_be_copied_and_loaded_elsewhere(tmp_path: Path, fake_settings: Settings) -> None:
+    build_index(DOCS, tmp_path / "ix", settings=fake_settings)
+    shutil.copytree(tmp_path / "ix", tmp_path / "moved")
+    assert load_index(tmp_path / "moved", settings=fake_settings).search("e-KTP NIK")[0].doc_id == "ektp"
