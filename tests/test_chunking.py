@@ -19,7 +19,10 @@ def sentences(text: str) -> list[str]:
     [
         (
             "Aturan ini tertuang dalam UU No. 25 Tahun 2009 tentang Pelayanan Publik. Undang-undang itu berlaku sejak diundangkan.",
-            ["Aturan ini tertuang dalam UU No. 25 Tahun 2009 tentang Pelayanan Publik.", "Undang-undang itu berlaku sejak diundangkan."],
+            [
+                "Aturan ini tertuang dalam UU No. 25 Tahun 2009 tentang Pelayanan Publik.",
+                "Undang-undang itu berlaku sejak diundangkan.",
+            ],
         ),
         (
             "Layanan mencakup KTP, KK, akta, dll. Semua dapat diurus daring.",
@@ -31,7 +34,11 @@ def sentences(text: str) -> list[str]:
         ),
         (
             "Anggaran program mencapai Rp1.000.000.000 pada 19-11-2024. Realisasinya naik 3,5 persen. Laporan dikirim a.n. Kepala Dinas u.p. Sekretaris.",
-            ["Anggaran program mencapai Rp1.000.000.000 pada 19-11-2024.", "Realisasinya naik 3,5 persen.", "Laporan dikirim a.n. Kepala Dinas u.p. Sekretaris."],
+            [
+                "Anggaran program mencapai Rp1.000.000.000 pada 19-11-2024.",
+                "Realisasinya naik 3,5 persen.",
+                "Laporan dikirim a.n. Kepala Dinas u.p. Sekretaris.",
+            ],
         ),
         (
             'Menteri berkata, "Semua layanan harus digital." Pemerintah daerah menyambut baik.',
@@ -39,7 +46,11 @@ def sentences(text: str) -> list[str]:
         ),
         (
             "Saham PT Telkom Indonesia Tbk. naik pada perdagangan hari ini. Apakah layanan sudah siap? Ya, sudah!",
-            ["Saham PT Telkom Indonesia Tbk. naik pada perdagangan hari ini.", "Apakah layanan sudah siap?", "Ya, sudah!"],
+            [
+                "Saham PT Telkom Indonesia Tbk. naik pada perdagangan hari ini.",
+                "Apakah layanan sudah siap?",
+                "Ya, sudah!",
+            ],
         ),
         (
             "Data dihimpun dari kecamatan, desa, dsb. dan diolah oleh dinas. Hasilnya diumumkan.",

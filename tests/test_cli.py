@@ -60,7 +60,9 @@ def test_second_ingest_reports_unchanged(runner: CliRunner, corpus: Path, tmp_pa
     assert "embedded 0 chunks" in result.output
 
 
-def test_settings_come_from_the_environment(runner: CliRunner, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settings_come_from_the_environment(
+    runner: CliRunner, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("EGOV_QA_CORPUS_DIR", str(corpus))
     monkeypatch.setenv("EGOV_QA_INDEX_DIR", str(tmp_path / "env-ix"))
     assert runner.invoke(main, ["ingest"]).exit_code == 0

@@ -47,7 +47,13 @@ def test_bylines_lift_into_metadata_and_empty_ones_vanish() -> None:
 
 
 def test_repeated_pdf_headers_footers_and_page_numbers_are_dropped() -> None:
-    bodies = ["Ketentuan umum.", "Hak warga negara.", "Kewajiban penyelenggara layanan.", "Sanksi administratif.", "Penutup."]
+    bodies = [
+        "Ketentuan umum.",
+        "Hak warga negara.",
+        "Kewajiban penyelenggara layanan.",
+        "Sanksi administratif.",
+        "Penutup.",
+    ]
     pages = [
         f"PRESIDEN REPUBLIK INDONESIA\n\n- {i} -\n\nPasal {i}\n{body}\n\nb. bahwa . . ."
         for i, body in enumerate(bodies, 1)
@@ -137,8 +143,10 @@ def test_pdf_without_a_text_layer_is_skipped(tmp_path: Path) -> None:
 def test_non_utf8_text_is_decoded_with_a_note(tmp_path: Path, encoding: str) -> None:
     folder = tmp_path / "enc"
     folder.mkdir()
-    text = "Pelayanan Publik\n\nWarga menilai layanan “cukup baik” — kata Andrés di Sulawesi." if encoding == "cp1252" else (
-        "Pelayanan Publik\n\nWarga menilai layanan cukup baik, kata André di Sulawesi."
+    text = (
+        "Pelayanan Publik\n\nWarga menilai layanan “cukup baik” — kata Andrés di Sulawesi."
+        if encoding == "cp1252"
+        else ("Pelayanan Publik\n\nWarga menilai layanan cukup baik, kata André di Sulawesi.")
     )
     (folder / "legacy.txt").write_bytes(text.encode(encoding))
     read = read_corpus(folder)
@@ -163,7 +171,9 @@ def test_real_regulation_pdf_keeps_pages_and_drops_running_headers() -> None:
 def test_jsonl_pages_field_reads_like_a_pdf(tmp_path: Path) -> None:
     folder = tmp_path / "j"
     folder.mkdir()
-    rows = [{"doc_id": "PP-1", "title": "PP Satu", "year": 2012, "pages": ["Pasal 1\nIsi pertama.", "Pasal 2\nIsi kedua."]}]
+    rows = [
+        {"doc_id": "PP-1", "title": "PP Satu", "year": 2012, "pages": ["Pasal 1\nIsi pertama.", "Pasal 2\nIsi kedua."]}
+    ]
     (folder / "regs.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     (doc,) = read_corpus(folder).documents
     assert doc.doc_id == "regs.jsonl#PP-1" and doc.metadata["year"] == 2012 and len(doc.pages) == 2

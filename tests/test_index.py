@@ -36,8 +36,17 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> CountingEmbedder:
 
 
 DOCS = [
-    Document("spbe", "Sistem Pemerintahan Berbasis Elektronik meningkatkan layanan publik. Indeks SPBE dinilai setiap tahun.", title="SPBE"),
-    Document("oss", "Perizinan berusaha diurus lewat OSS. Nomor Induk Berusaha terbit secara daring.", title="OSS", metadata={"year": 2021}),
+    Document(
+        "spbe",
+        "Sistem Pemerintahan Berbasis Elektronik meningkatkan layanan publik. Indeks SPBE dinilai setiap tahun.",
+        title="SPBE",
+    ),
+    Document(
+        "oss",
+        "Perizinan berusaha diurus lewat OSS. Nomor Induk Berusaha terbit secara daring.",
+        title="OSS",
+        metadata={"year": 2021},
+    ),
     Document("ektp", "Perekaman e-KTP dilakukan di Disdukcapil. NIK tercantum pada kartu.", title="e-KTP"),
 ]
 
@@ -114,7 +123,9 @@ def test_full_rebuild_reembeds_everything(corpus: Path, tmp_path: Path, counting
     assert len(counting.passages) == n and report.unchanged == ()
 
 
-def test_a_file_that_turns_corrupt_keeps_its_previous_version(corpus: Path, tmp_path: Path, fake_settings: Settings) -> None:
+def test_a_file_that_turns_corrupt_keeps_its_previous_version(
+    corpus: Path, tmp_path: Path, fake_settings: Settings
+) -> None:
     build_index(corpus, tmp_path / "ix", settings=fake_settings)
     (corpus / "spbe.md").write_bytes(b"\x00\x01binary garbage")
     report = build_index(corpus, tmp_path / "ix", settings=fake_settings)
@@ -173,7 +184,9 @@ def test_a_crash_between_file_writes_and_manifest_swap_keeps_the_old_generation(
     assert "spbe.md" in load_index(ix, settings=fake_settings).document_ids()
     build_index(corpus, ix, settings=fake_settings)
     assert sorted(p.name for p in ix.iterdir() if not p.name.startswith(".")) == [
-        "manifest.json", "store-2.sqlite", "vectors-2.faiss"
+        "manifest.json",
+        "store-2.sqlite",
+        "vectors-2.faiss",
     ]
 
 
@@ -218,7 +231,9 @@ def test_another_model_is_a_mismatch_naming_both(tmp_path: Path, fake_settings: 
     manifest["model"]["name"] = "intfloat/multilingual-e5-small"
     manifest["model"]["fingerprint"] = "abc"
     (ix / MANIFEST_NAME).write_text(json.dumps(manifest))
-    with pytest.raises(IndexMismatchError, match=r"built with model 'intfloat/multilingual-e5-small'.*asked for is 'fake'"):
+    with pytest.raises(
+        IndexMismatchError, match=r"built with model 'intfloat/multilingual-e5-small'.*asked for is 'fake'"
+    ):
         load_index(ix, model="fake", settings=fake_settings)
     with pytest.raises(IndexMismatchError, match="--full"):
         build_index(DOCS, ix, model="fake", settings=fake_settings)
@@ -236,7 +251,9 @@ def test_empty_and_punctuation_queries_are_errors(tmp_path: Path, fake_settings:
         index.search("SPBE", top_k=0)
 
 
-def test_a_very_long_query_is_cut_with_a_warning(tmp_path: Path, fake_settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_very_long_query_is_cut_with_a_warning(
+    tmp_path: Path, fake_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     build_index(DOCS, tmp_path / "ix", settings=fake_settings)
     index = load_index(tmp_path / "ix", settings=fake_settings)
     result = index.search("perizinan berusaha OSS " * 400, top_k=2)

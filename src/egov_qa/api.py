@@ -27,14 +27,17 @@ _QUERY_RESERVE = 16
 
 
 def _embed_input(doc: Document, chunk: Chunk) -> str:
-    """The text a chunk is embedded as: title and heading give the passage its context."""
+    """Return the text a chunk is embedded as: title and heading give the passage its context."""
     return "\n".join(part for part in (doc.title, chunk.heading, chunk.text) if part)
 
 
 def _model_record(embedder: Embedder) -> dict[str, Any]:
     return {
-        "name": embedder.name, "fingerprint": embedder.fingerprint(), "dimension": embedder.dimension,
-        "query_prompt": embedder.query_prompt, "passage_prompt": embedder.passage_prompt,
+        "name": embedder.name,
+        "fingerprint": embedder.fingerprint(),
+        "dimension": embedder.dimension,
+        "query_prompt": embedder.query_prompt,
+        "passage_prompt": embedder.passage_prompt,
         "max_tokens": embedder.max_tokens,
     }
 
@@ -133,8 +136,13 @@ def _check_chunking(index_dir: Path, manifest: dict[str, Any], params: ChunkPara
 
 
 def _ingest(
-    index_dir: Path, base: IndexReader | None, embedder: Embedder, read: CorpusRead,
-    params: ChunkParams, progress: Progress | None, started: float,
+    index_dir: Path,
+    base: IndexReader | None,
+    embedder: Embedder,
+    read: CorpusRead,
+    params: ChunkParams,
+    progress: Progress | None,
+    started: float,
 ) -> IngestReport:
     with open_writer(index_dir, dimension=embedder.dimension, base=base) as writer:
         old = writer.hashes()
@@ -163,9 +171,15 @@ def _ingest(
             pos += len(cs)
         notes = list(read.notes) + [Skipped(d, "file skipped this time; previous version kept") for d in sorted(keep)]
         report = IngestReport(
-            added=tuple(added), updated=tuple(updated), removed=tuple(removed), unchanged=tuple(unchanged),
-            skipped=tuple(read.skipped), notes=tuple(notes), chunks_embedded=total,
-            total_documents=writer.counts()["documents"], total_chunks=writer.counts()["chunks"],
+            added=tuple(added),
+            updated=tuple(updated),
+            removed=tuple(removed),
+            unchanged=tuple(unchanged),
+            skipped=tuple(read.skipped),
+            notes=tuple(notes),
+            chunks_embedded=total,
+            total_documents=writer.counts()["documents"],
+            total_chunks=writer.counts()["chunks"],
             seconds=time.perf_counter() - started,
         )
         writer.commit(_manifest(embedder, params, writer.counts(), report))
@@ -180,8 +194,11 @@ def _manifest(embedder: Embedder, params: ChunkParams, counts: dict[str, int], r
         "egov_qa_version": __version__,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "last_ingest": {
-            "added": len(report.added), "updated": len(report.updated), "removed": len(report.removed),
-            "unchanged": len(report.unchanged), "chunks_embedded": report.chunks_embedded,
+            "added": len(report.added),
+            "updated": len(report.updated),
+            "removed": len(report.removed),
+            "unchanged": len(report.unchanged),
+            "chunks_embedded": report.chunks_embedded,
             "skipped": [{"source": s.source, "reason": s.reason} for s in report.skipped],
             "notes": [{"source": s.source, "reason": s.reason} for s in report.notes],
         },

@@ -22,7 +22,9 @@ ABBREVIATIONS = frozenset(
 )
 # dll., dsb., dst. and dkk. end lists, so before a capitalised word they end the sentence too
 _BOUNDARY = re.compile(r"(?:[.!?…]+|\.{3})[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-Ý])")
-_LIST_MARKER = re.compile(r"^\s*(?:\(?[a-z]\)|\(?\d{1,3}[.)]|\(\d{1,3}\)|[a-z]\.|[ivxlc]{1,6}[.)]|[-•*·▪])\s+", re.IGNORECASE)
+_LIST_MARKER = re.compile(
+    r"^\s*(?:\(?[a-z]\)|\(?\d{1,3}[.)]|\(\d{1,3}\)|[a-z]\.|[ivxlc]{1,6}[.)]|[-•*·▪])\s+", re.IGNORECASE
+)
 _TERMINAL = (".", ",", ";", ":", "!", "?", "…", '"', "”")
 _SENTENCE_END = (".", ";", ":", "!", "?", "…", '"', "”")
 _HEADING_MARK = "\0heading"
@@ -42,7 +44,7 @@ class Sentence:
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
-    """True when the period at ``dot`` ends an abbreviation, an initial or a list number."""
+    """Tell whether the period at ``dot`` ends an abbreviation, an initial or a list number."""
     left = text.rfind(" ", 0, dot)
     left = max(left, text.rfind("\n", 0, dot)) + 1
     word = text[left : dot + 1].lstrip("\"'“‘([").lower()

@@ -19,7 +19,9 @@ from egov_qa.errors import EgovQAError
 from egov_qa.records import Hit, IngestReport, SearchResult
 
 _INDEX_HELP = "Index folder [env EGOV_QA_INDEX_DIR; default index/]."
-_MODEL_HELP = "sentence-transformers model name or local folder [env EGOV_QA_MODEL; default intfloat/multilingual-e5-small]."
+_MODEL_HELP = (
+    "sentence-transformers model name or local folder [env EGOV_QA_MODEL; default intfloat/multilingual-e5-small]."
+)
 
 
 @contextmanager
@@ -121,10 +123,20 @@ def _source(hit: Hit) -> str:
 
 def _hit_record(result: SearchResult, hit: Hit) -> dict[str, Any]:
     return {
-        "query": result.query, "language": result.language, "rank": hit.rank, "score": round(hit.score, 6),
-        "doc_id": hit.doc_id, "title": hit.title, "heading": hit.heading, "page": hit.page,
-        "start": hit.start, "end": hit.end, "text": hit.text, "highlights": [list(h) for h in hit.highlights],
-        "highlight_text": [hit.text[s:e] for s, e in hit.highlights], "metadata": dict(hit.metadata),
+        "query": result.query,
+        "language": result.language,
+        "rank": hit.rank,
+        "score": round(hit.score, 6),
+        "doc_id": hit.doc_id,
+        "title": hit.title,
+        "heading": hit.heading,
+        "page": hit.page,
+        "start": hit.start,
+        "end": hit.end,
+        "text": hit.text,
+        "highlights": [list(h) for h in hit.highlights],
+        "highlight_text": [hit.text[s:e] for s, e in hit.highlights],
+        "metadata": dict(hit.metadata),
     }
 
 
@@ -176,13 +188,16 @@ def info(ctx: click.Context, index_dir: Path | None, as_json: bool) -> None:
     last = m.get("last_ingest", {})
     click.echo(f"Index:      {s.index_dir} (format {m['format_version']}, generation {m.get('generation')})")
     click.echo(f"Documents:  {m['counts']['documents']}   Chunks: {m['counts']['chunks']}")
-    click.echo(f"Model:      {m['model']['name']} (dim {m['model']['dimension']}, fingerprint {m['model']['fingerprint']})")
+    click.echo(
+        f"Model:      {m['model']['name']} (dim {m['model']['dimension']}, fingerprint {m['model']['fingerprint']})"
+    )
     click.echo(f"Prompts:    query {m['model']['query_prompt']!r}, passage {m['model']['passage_prompt']!r}")
     click.echo(f"Chunking:   {m['chunking']}")
     click.echo(f"Built:      {m['built_at']} by egov-qa {m['egov_qa_version']}")
     click.echo(
         f"Last ingest: added {last.get('added', 0)}, updated {last.get('updated', 0)}, "
-        f"removed {last.get('removed', 0)}, unchanged {last.get('unchanged', 0)}, skipped {len(last.get('skipped', []))}"
+        f"removed {last.get('removed', 0)}, unchanged {last.get('unchanged', 0)}, "
+        f"skipped {len(last.get('skipped', []))}"
     )
     for item in last.get("skipped", []):
         click.echo(f"  Skipped: {item['source']}: {item['reason']}")

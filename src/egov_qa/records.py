@@ -13,7 +13,9 @@ def content_hash(text: str, title: str = "", metadata: Mapping[str, Any] | None 
     """Return a stable SHA-256 of what a document says (text, title and metadata)."""
     payload = json.dumps(
         {"text": text, "title": title, "metadata": dict(metadata or {})},
-        ensure_ascii=False, sort_keys=True, default=str,
+        ensure_ascii=False,
+        sort_keys=True,
+        default=str,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 

@@ -20,9 +20,18 @@ def dense_search(reader: IndexReader, embedder: Embedder, query_vec: np.ndarray,
     highlights = _highlights(embedder, query_vec, [row for row, _ in ordered])
     return [
         Hit(
-            doc_id=row["doc_id"], title=row["title"], text=row["text"], score=score, rank=rank,
-            metadata=row["metadata"], highlights=spans, chunk_id=row["id"], start=row["start"],
-            end=row["end"], heading=row["heading"], page=row["page"],
+            doc_id=row["doc_id"],
+            title=row["title"],
+            text=row["text"],
+            score=score,
+            rank=rank,
+            metadata=row["metadata"],
+            highlights=spans,
+            chunk_id=row["id"],
+            start=row["start"],
+            end=row["end"],
+            heading=row["heading"],
+            page=row["page"],
         )
         for rank, ((row, score), spans) in enumerate(zip(ordered, highlights, strict=True), start=1)
     ]

@@ -227,14 +227,21 @@ class IndexWriter:
             chunk_ids += [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
             self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
         if chunk_ids:
-            self.vectors.remove_ids(np.asarray(chunk_ids, dtype=np.int64))
+            # faiss's Python wrapper turns an int64 array into an ID selector; its stubs don't say so
+            self.vectors.remove_ids(np.asarray(chunk_ids, dtype=np.int64))  # type: ignore[arg-type]
 
     def add(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         """Store a document with its chunks and their vectors (one row of ``vectors`` per chunk)."""
         self._db.execute(
             "INSERT INTO documents (doc_id, title, text, metadata, content_hash, pages) VALUES (?,?,?,?,?,?)",
-            (doc.doc_id, doc.title, doc.text, json.dumps(dict(doc.metadata), ensure_ascii=False, default=str),
-             doc.content_hash, json.dumps(list(doc.pages))),
+            (
+                doc.doc_id,
+                doc.title,
+                doc.text,
+                json.dumps(dict(doc.metadata), ensure_ascii=False, default=str),
+                doc.content_hash,
+                json.dumps(list(doc.pages)),
+            ),
         )
         ids = []
         for c in chunks:

@@ -70,9 +70,7 @@ def read_file(path: Path, root: Path, out: CorpusRead) -> None:
         out.documents.append(doc if doc.title else replace(doc, title=_title_from_name(path)))
 
 
-def read_corpus(
-    root: Path, *, on_file: Callable[[Path], None] | None = None
-) -> CorpusRead:
+def read_corpus(root: Path, *, on_file: Callable[[Path], None] | None = None) -> CorpusRead:
     """Read every supported file below ``root``; other files and hidden ones are ignored.
 
     Raises:
@@ -82,7 +80,8 @@ def read_corpus(
         raise CorpusError(f"No corpus folder at {root}. Create it and put .txt/.md/.html/.pdf/.jsonl files in it.")
     out = CorpusRead()
     files = sorted(
-        p for p in root.rglob("*")
+        p
+        for p in root.rglob("*")
         if p.suffix.lower() in SUPPORTED_SUFFIXES
         and not any(part.startswith(".") for part in p.relative_to(root).parts)
         and (p.is_file() or p.is_symlink())

@@ -11,13 +11,30 @@ _BYLINE = re.compile(
     re.IGNORECASE,
 )
 _BYLINE_KEYS = {
-    "reporter": "reporter", "pewarta": "reporter", "editor": "editor", "redaktur": "editor",
-    "penulis": "author", "kategori": "category", "sumber": "source", "fotografer": "photographer",
+    "reporter": "reporter",
+    "pewarta": "reporter",
+    "editor": "editor",
+    "redaktur": "editor",
+    "penulis": "author",
+    "kategori": "category",
+    "sumber": "source",
+    "fotografer": "photographer",
 }
 _DAYS = r"(?:senin|selasa|rabu|kamis|jumat|jum'at|sabtu|minggu|ahad)"
 _MONTHS = {
-    "januari": 1, "februari": 2, "pebruari": 2, "maret": 3, "april": 4, "mei": 5, "juni": 6,
-    "juli": 7, "agustus": 8, "september": 9, "oktober": 10, "november": 11, "nopember": 11,
+    "januari": 1,
+    "februari": 2,
+    "pebruari": 2,
+    "maret": 3,
+    "april": 4,
+    "mei": 5,
+    "juni": 6,
+    "juli": 7,
+    "agustus": 8,
+    "september": 9,
+    "oktober": 10,
+    "november": 11,
+    "nopember": 11,
     "desember": 12,
 }
 _DATE_NUMERIC = re.compile(
@@ -113,7 +130,8 @@ def clean_pages(pages: list[str], *, edge_lines: int = 3, min_share: float = 0.5
     for lines, idx in zip(split, edges, strict=True):
         last = max(idx, default=-1)
         kept = [
-            ln for i, ln in enumerate(lines)
+            ln
+            for i, ln in enumerate(lines)
             if not _PAGE_NUMBER.match(ln)
             and not (i in idx and _edge_key(ln) in running)
             and not (i == last and _CONTINUATION.match(ln))

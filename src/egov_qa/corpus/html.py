@@ -34,9 +34,7 @@ def html_document(doc_id: str, html: str, *, url: str | None = None) -> Document
     if not cleaned:
         raise CorpusError("no main text found in the HTML page")
     extra: dict[str, Any] = {
-        key: value
-        for key in ("date", "author", "sitename", "url")
-        if (value := getattr(extracted, key, None))
+        key: value for key in ("date", "author", "sitename", "url") if (value := getattr(extracted, key, None))
     }
     if url:
         extra["url"] = url

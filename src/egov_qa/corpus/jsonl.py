@@ -20,10 +20,7 @@ def _line_document(prefix: str, lineno: int, obj: Any) -> Document:
     meta = obj.get("metadata") or {}
     if not isinstance(meta, dict):
         raise CorpusError("'metadata' is not an object")
-    extra = {
-        k: v for k, v in obj.items()
-        if k not in _RESERVED and isinstance(v, str | int | float | bool)
-    }
+    extra = {k: v for k, v in obj.items() if k not in _RESERVED and isinstance(v, str | int | float | bool)}
     meta = {**extra, **meta}
     title = str(obj.get("title") or "")
     text, pages = obj.get("text"), obj.get("pages")

@@ -25,9 +25,7 @@ def join_pages(pages: list[str]) -> tuple[str, tuple[int, ...]]:
     return "\n\n".join(parts), tuple(starts)
 
 
-def paged_document(
-    doc_id: str, pages: list[str], *, title: str, metadata: dict[str, Any]
-) -> Document:
+def paged_document(doc_id: str, pages: list[str], *, title: str, metadata: dict[str, Any]) -> Document:
     """Clean page texts (running headers, page numbers) and build one Document.
 
     Raises:

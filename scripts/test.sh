@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install egov-qa with its test tools into .venv, lint, type-check and run every test (slow ones too).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+[ -d .venv ] || "$PYTHON" -m venv .venv
+. .venv/bin/activate
+python -m pip install --quiet --upgrade pip
+python -m pip install --quiet -e '.[test]'
+
+ruff check src tests benchmarks
+mypy
+python -m pytest -m "slow or not slow" "$@"

