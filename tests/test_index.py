@@ -288,3 +288,12 @@ def test_index_folder_can_be_copied_and_loaded_elsewhere(tmp_path: Path, fake_se
     build_index(DOCS, tmp_path / "ix", settings=fake_settings)
     shutil.copytree(tmp_path / "ix", tmp_path / "moved")
     assert load_index(tmp_path / "moved", settings=fake_settings).search("e-KTP NIK")[0].doc_id == "ektp"
+
+
+def test_search_without_highlights_returns_the_same_ranking(tmp_path: Path, fake_settings: Settings) -> None:
+    build_index(DOCS, tmp_path / "ix", settings=fake_settings)
+    index = load_index(tmp_path / "ix", settings=fake_settings)
+    full = index.search("NIK e-KTP Disdukcapil", top_k=3)
+    bare = index.search("NIK e-KTP Disdukcapil", top_k=3, highlight=False)
+    assert [h.chunk_id for h in full] == [h.chunk_id for h in bare]
+    assert all(h.highlights for h in full) and all(h.highlights == () for h in bare)

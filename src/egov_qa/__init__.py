@@ -6,12 +6,14 @@ __version__ = "0.1.0"
 
 from egov_qa.api import Index, build_index, load_index  # noqa: E402
 from egov_qa.config import Settings  # noqa: E402
+from egov_qa.embedding import Embedder  # noqa: E402
 from egov_qa.errors import EgovQAError  # noqa: E402
 from egov_qa.records import Document, Hit, IngestReport, SearchResult, Skipped  # noqa: E402
 
 __all__ = [
     "Document",
     "EgovQAError",
+    "Embedder",
     "Hit",
     "Index",
     "IngestReport",

@@ -90,6 +90,7 @@ def build_index(
     params: ChunkParams | None = None,
     settings: Settings | None = None,
     progress: Progress | None = None,
+    embedder: Embedder | None = None,
 ) -> IngestReport:
     """Build or update the index at ``index_dir`` from documents or a corpus folder.
 
@@ -105,6 +106,7 @@ def build_index(
         params: chunking parameters (default ``ChunkParams()``; a change needs ``full``).
         settings: where models are cached (default ``Settings.from_env()``).
         progress: called with (chunks embedded, chunks to embed).
+        embedder: an already loaded embedder to use instead of loading ``model``.
 
     Returns:
         What was added, updated, removed, kept unchanged and skipped.
@@ -116,7 +118,9 @@ def build_index(
     base = _open_base(index_dir)
     try:
         built_model = base.manifest["model"]["name"] if base else None
-        embedder = get_embedder(model or built_model or settings.model or DEFAULT_MODEL, models_dir=settings.models_dir)
+        if embedder is None:
+            name = model or built_model or settings.model or DEFAULT_MODEL
+            embedder = get_embedder(name, models_dir=settings.models_dir)
         if base and not full:
             _check_model(index_dir, base.manifest["model"], embedder)
             _check_chunking(index_dir, base.manifest, params)
@@ -223,8 +227,11 @@ class Index:
         """The index folder."""
         return self._reader.index_dir
 
-    def search(self, query: str, *, top_k: int = 5) -> SearchResult:
+    def search(self, query: str, *, top_k: int = 5, highlight: bool = True) -> SearchResult:
         """Return the ``top_k`` passages that best answer ``query``, best first.
+
+        ``highlight=False`` skips scoring the hits' sentences (faster bulk retrieval; every
+        ``Hit.highlights`` is then empty).
 
         Raises:
             QueryError: the query is empty or ``top_k`` is not positive.
@@ -237,7 +244,7 @@ class Index:
         language = detect_language(text)
         text, truncated = self._fit(text)
         query_vec = self.embedder.embed_queries([text])[0]
-        hits = dense_search(self._reader, self.embedder, query_vec, top_k)
+        hits = dense_search(self._reader, self.embedder, query_vec, top_k, highlight=highlight)
         return SearchResult(query=query, language=language, hits=tuple(hits), truncated=truncated)
 
     def _fit(self, text: str) -> tuple[str, bool]:
@@ -266,8 +273,14 @@ class Index:
         self._reader.close()
 
 
-def load_index(index_dir: str | Path, *, model: str | None = None, settings: Settings | None = None) -> Index:
-    """Open the index at ``index_dir`` with the model it was built with.
+def load_index(
+    index_dir: str | Path,
+    *,
+    model: str | None = None,
+    settings: Settings | None = None,
+    embedder: Embedder | None = None,
+) -> Index:
+    """Open the index at ``index_dir`` with the model it was built with (or ``embedder``, if given).
 
     Raises:
         IndexNotFoundError: no index there.
@@ -278,6 +291,7 @@ def load_index(index_dir: str | Path, *, model: str | None = None, settings: Set
     index_dir = Path(index_dir)
     manifest = read_manifest(index_dir)
     built = manifest["model"]
-    embedder = get_embedder(model or settings.model or built["name"], models_dir=settings.models_dir)
+    if embedder is None:
+        embedder = get_embedder(model or settings.model or built["name"], models_dir=settings.models_dir)
     _check_model(index_dir, built, embedder)
     return Index(IndexReader(index_dir), embedder)

@@ -12,12 +12,17 @@ from egov_qa.records import Hit
 from egov_qa.store import IndexReader
 
 
-def dense_search(reader: IndexReader, embedder: Embedder, query_vec: np.ndarray, top_k: int) -> list[Hit]:
+def dense_search(
+    reader: IndexReader, embedder: Embedder, query_vec: np.ndarray, top_k: int, *, highlight: bool = True
+) -> list[Hit]:
     """Return the ``top_k`` nearest chunks as Hits, best first, with evidence highlights."""
     found = reader.search(query_vec, top_k)
     rows = reader.chunk_rows([cid for cid, _ in found])
     ordered = [(rows[cid], score) for cid, score in found if cid in rows]
-    highlights = _highlights(embedder, query_vec, [row for row, _ in ordered])
+    if highlight:
+        highlights = _highlights(embedder, query_vec, [row for row, _ in ordered])
+    else:
+        highlights = [()] * len(ordered)
     return [
         Hit(
             doc_id=row["doc_id"],
