@@ -297,3 +297,21 @@ def test_search_without_highlights_returns_the_same_ranking(tmp_path: Path, fake
     bare = index.search("NIK e-KTP Disdukcapil", top_k=3, highlight=False)
     assert [h.chunk_id for h in full] == [h.chunk_id for h in bare]
     assert all(h.highlights for h in full) and all(h.highlights == () for h in bare)
+
+
+class ShortModel(CountingEmbedder):
+    """A fake with a 96-token sequence limit, like small sentence-transformers models."""
+
+    max_tokens = 96
+
+
+def test_chunks_shrink_to_fit_a_model_with_a_short_sequence_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emb = ShortModel()
+    monkeypatch.setattr("egov_qa.api.get_embedder", lambda name, models_dir: emb)
+    body = " ".join(f"Kalimat {i} tentang layanan publik digital." for i in range(60))
+    build_index([Document("long", body, title="Judul dokumen yang cukup panjang")], tmp_path / "ix")
+    title = emb.count_tokens(["Judul dokumen yang cukup panjang"])[0]
+    assert len(emb.passages) > 3
+    assert all(title < n <= emb.max_tokens - 48 for n in emb.count_tokens(emb.passages))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,9 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 _QUERY_RESERVE = 16
+# prompt, special tokens and a typical section heading embedded with every chunk
+_PASSAGE_RESERVE = 48
+_MIN_CHUNK_TOKENS = 32
 
 
 def _embed_input(doc: Document, chunk: Chunk) -> str:
@@ -158,7 +162,7 @@ def _ingest(
         unchanged = sorted((new.keys() & old.keys()) - set(updated)) + sorted(keep)
         writer.remove(removed + updated)
         todo = [new[d] for d in added + updated]
-        chunks = [chunk_document(doc, embedder.count_tokens, params) for doc in todo]
+        chunks = [chunk_document(doc, embedder.count_tokens, _fit_params(embedder, doc, params)) for doc in todo]
         inputs = [_embed_input(doc, c) for doc, cs in zip(todo, chunks, strict=True) for c in cs]
         total, done = len(inputs), 0
 
@@ -188,6 +192,13 @@ def _ingest(
         )
         writer.commit(_manifest(embedder, params, writer.counts(), report))
     return report
+
+
+def _fit_params(embedder: Embedder, doc: Document, params: ChunkParams) -> ChunkParams:
+    """Shrink the chunk budget when title, heading and prompt would overflow the model's limit."""
+    title = embedder.count_tokens([doc.title])[0] if doc.title else 0
+    room = embedder.max_tokens - _PASSAGE_RESERVE - title
+    return params if params.max_tokens <= room else replace(params, max_tokens=max(_MIN_CHUNK_TOKENS, room))
 
 
 def _manifest(embedder: Embedder, params: ChunkParams, counts: dict[str, int], report: IngestReport) -> dict[str, Any]:

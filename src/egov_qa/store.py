@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -120,11 +121,12 @@ class IndexReader:
         except RuntimeError as exc:
             raise IndexCorruptError(f"{vec_path} is unreadable ({exc}). {_rebuild_hint(index_dir)}") from exc
         self._db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
+        self._db_lock = threading.Lock()
         self._check(vec_path, db_path)
 
     def _check(self, vec_path: Path, db_path: Path) -> None:
         try:
-            (n_chunks,) = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()
+            (n_chunks,) = self._query("SELECT COUNT(*) FROM chunks")[1][0]
         except sqlite3.DatabaseError as exc:
             raise IndexCorruptError(f"{db_path} is unreadable ({exc}). {_rebuild_hint(self.index_dir)}") from exc
         if self.vectors.ntotal != n_chunks or self.vectors.d != self.manifest["model"]["dimension"]:
@@ -141,20 +143,25 @@ class IndexReader:
         scores, ids = self.vectors.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run one read under the lock: one connection is shared by every thread."""
+        with self._db_lock:
+            cur = self._db.execute(sql, list(params))
+            return [c[0] for c in cur.description], cur.fetchall()
+
     def chunk_rows(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         """Return chunk rows with their document's title and metadata, keyed by chunk id."""
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        cur = self._db.execute(
+        cols, values = self._query(
             "SELECT c.id, c.doc_id, c.ordinal, c.start, c.end, c.text, c.heading, c.page, c.sentences,"
             f" d.title, d.metadata FROM chunks c JOIN documents d USING(doc_id) WHERE c.id IN ({marks})",
-            list(ids),
+            ids,
         )
-        cols = [c[0] for c in cur.description]
         rows = {}
-        for values in cur.fetchall():
-            row = dict(zip(cols, values, strict=True))
+        for value in values:
+            row = dict(zip(cols, value, strict=True))
             row["sentences"] = [tuple(s) for s in json.loads(row["sentences"])]
             row["metadata"] = json.loads(row["metadata"])
             rows[row["id"]] = row
@@ -162,16 +169,15 @@ class IndexReader:
 
     def document(self, doc_id: str) -> Document | None:
         """Return a stored document by id, or None."""
-        row = self._db.execute(
-            "SELECT doc_id, text, title, metadata, pages FROM documents WHERE doc_id = ?", (doc_id,)
-        ).fetchone()
-        if row is None:
+        _, rows = self._query("SELECT doc_id, text, title, metadata, pages FROM documents WHERE doc_id = ?", [doc_id])
+        if not rows:
             return None
+        row = rows[0]
         return Document(row[0], row[1], row[2], json.loads(row[3]), tuple(json.loads(row[4])))
 
     def document_ids(self) -> list[str]:
         """Return every stored document id, sorted."""
-        return [r[0] for r in self._db.execute("SELECT doc_id FROM documents ORDER BY doc_id")]
+        return [r[0] for r in self._query("SELECT doc_id FROM documents ORDER BY doc_id")[1]]
 
     def close(self) -> None:
         """Close the SQLite connection."""
