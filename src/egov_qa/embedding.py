@@ -188,6 +188,13 @@ def _load_model(name: str, models_dir: Path) -> Any:
             return SentenceTransformer(str(folder), device="cpu", local_files_only=True)
         if path.exists() or name.startswith((".", "/", "~")):
             raise ModelError(f"No sentence-transformers model at {path}") from local_miss
+    reason = _hub_unreachable()
+    if reason:
+        raise ModelError(
+            f"Model {name!r} is neither a local folder nor in the local cache, and the model hub cannot "
+            f"be reached ({reason}). Give a local path with --model or EGOV_QA_MODEL, or copy the model "
+            f"into the Hugging Face cache."
+        )
     logger.warning("Model %s is not available locally; downloading it from the model hub", name)
     try:
         return SentenceTransformer(name, device="cpu")
@@ -196,6 +203,23 @@ def _load_model(name: str, models_dir: Path) -> Any:
             f"Model {name!r} is neither a local folder nor in the local cache, and downloading it "
             f"failed ({type(exc).__name__}: {exc}). Give a local path with --model or EGOV_QA_MODEL."
         ) from exc
+
+
+def _hub_unreachable(timeout: float = 3.0) -> str | None:
+    """Return why the model hub cannot be reached, or None; a quick check beats minutes of retries."""
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return "HF_HUB_OFFLINE is set"
+    url = urlparse(constants.ENDPOINT)
+    try:
+        with socket.create_connection((url.hostname or "", url.port or 443), timeout=timeout):
+            return None
+    except OSError as exc:
+        return f"{url.hostname}: {exc}"
 
 
 def get_embedder(name: str, *, models_dir: Path) -> Embedder:
