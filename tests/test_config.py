@@ -12,7 +12,12 @@ def test_defaults_environment_and_flags() -> None:
     assert plain.corpus_dir == Path("corpus") and plain.index_dir == Path("index") and plain.model is None
     assert plain.models_dir == Path("/home/ani/.cache/egov-qa/models")
     env = Settings.from_env(
-        {"EGOV_QA_CORPUS_DIR": "/data/c", "EGOV_QA_INDEX_DIR": "/data/i", "EGOV_QA_MODEL": "m", "XDG_CACHE_HOME": "/xdg"}
+        {
+            "EGOV_QA_CORPUS_DIR": "/data/c",
+            "EGOV_QA_INDEX_DIR": "/data/i",
+            "EGOV_QA_MODEL": "m",
+            "XDG_CACHE_HOME": "/xdg",
+        }
     )
     assert (env.corpus_dir, env.index_dir, env.model) == (Path("/data/c"), Path("/data/i"), "m")
     assert env.models_dir == Path("/xdg/egov-qa/models")
