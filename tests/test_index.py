@@ -315,3 +315,25 @@ def test_chunks_shrink_to_fit_a_model_with_a_short_sequence_limit(
     title = emb.count_tokens(["Judul dokumen yang cukup panjang"])[0]
     assert len(emb.passages) > 3
     assert all(title < n <= emb.max_tokens - 48 for n in emb.count_tokens(emb.passages))
+
+
+def test_sentence_vectors_are_cached_between_searches(tmp_path: Path, counting: CountingEmbedder) -> None:
+    build_index(DOCS, tmp_path / "ix")
+    index = load_index(tmp_path / "ix")
+    counting.passages.clear()
+    first = index.search("NIK e-KTP Disdukcapil", top_k=3)
+    embedded = len(counting.passages)
+    assert embedded >= 3
+    second = index.search("Disdukcapil NIK e-KTP", top_k=3)
+    assert len(counting.passages) == embedded, "no sentence embedded twice"
+    assert {h.chunk_id for h in first} == {h.chunk_id for h in second}
+    assert all(h.highlights for h in second)
+
+
+def test_sentence_vector_cache_is_bounded() -> None:
+    from egov_qa.search import SentenceVectors
+
+    cache = SentenceVectors(capacity=2)
+    for i in range(3):
+        cache.put(i, np.full((1, 4), i, dtype=np.float32))
+    assert cache.get(0) is None and cache.get(2) is not None and cache.get(1) is not None

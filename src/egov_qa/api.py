@@ -18,7 +18,7 @@ from egov_qa.embedding import Embedder, get_embedder
 from egov_qa.errors import IndexMismatchError, IndexNotFoundError, QueryError
 from egov_qa.language import detect_language
 from egov_qa.records import Chunk, Document, IngestReport, SearchResult, Skipped
-from egov_qa.search import dense_search
+from egov_qa.search import SentenceVectors, dense_search
 from egov_qa.store import IndexReader, open_writer, read_manifest
 
 logger = logging.getLogger(__name__)
@@ -227,6 +227,7 @@ class Index:
         """Wrap an opened reader and the embedder it was built with (use :func:`load_index`)."""
         self._reader = reader
         self.embedder = embedder
+        self._sentence_vectors = SentenceVectors()
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -255,7 +256,9 @@ class Index:
         language = detect_language(text)
         text, truncated = self._fit(text)
         query_vec = self.embedder.embed_queries([text])[0]
-        hits = dense_search(self._reader, self.embedder, query_vec, top_k, highlight=highlight)
+        hits = dense_search(
+            self._reader, self.embedder, query_vec, top_k, highlight=highlight, cache=self._sentence_vectors
+        )
         return SearchResult(query=query, language=language, hits=tuple(hits), truncated=truncated)
 
     def _fit(self, text: str) -> tuple[str, bool]:
