@@ -167,3 +167,10 @@ def test_an_article_keeps_its_chapter_and_part_headings() -> None:
         "BAB II · MAKSUD DAN TUJUAN · Bagian Kesatu · Maksud · Pasal 3",
         "BAB III · PEMBINA · Pasal 4",
     ]
+
+
+def test_tables_and_heading_only_texts_are_not_lost() -> None:
+    table = "| Layanan | Waktu |\n| KK | 1 hari |"
+    assert sentences(table) == ["| Layanan | Waktu |\n| KK | 1 hari |"]
+    outline = "Arsitektur SPBE\nTata Kelola SPBE\nLayanan SPBE"
+    assert sentences(outline) == ["Arsitektur SPBE", "Tata Kelola SPBE", "Layanan SPBE"]

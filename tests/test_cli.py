@@ -79,3 +79,27 @@ def test_errors_are_messages_not_tracebacks(runner: CliRunner, tmp_path: Path, c
     runner.invoke(main, ["ingest", str(corpus), "--index", str(tmp_path / "ix")])
     result = runner.invoke(main, ["search", "  ?? ", "--index", str(tmp_path / "ix")])
     assert result.exit_code == 1 and "Empty query" in result.output
+
+
+def test_ask_prints_evidence_with_citation_and_json(runner: CliRunner, corpus: Path, tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    runner.invoke(main, ["ingest", str(corpus), "--index", str(ix)])
+    result = runner.invoke(
+        main, ["ask", "Apa fungsi Nomor Induk Berusaha di OSS?", "--index", str(ix), "--threshold", "0"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Jawaban ditemukan.")
+    assert "Bukti:" in result.output and "Bagian teks terkait:" in result.output
+    assert "[oss.html]" in result.output and "Perizinan Berusaha Lewat OSS" in result.output
+    result = runner.invoke(main, ["ask", "Who records the e-KTP?", "--index", str(ix), "--json", "--threshold", "2"])
+    record = json.loads(result.output)
+    assert record["language"] == "en" and record["answered"] is False
+    assert record["message"].startswith("No confident answer")
+    assert record["evidence"] and record["hits"]
+    ev = record["evidence"][0]
+    hit = next(
+        h
+        for h in record["hits"]
+        if h["doc_id"] == ev["doc_id"] and h["text"][ev["chunk_start"] : ev["chunk_end"]] == ev["text"]
+    )
+    assert hit["highlights"]

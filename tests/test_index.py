@@ -335,5 +335,6 @@ def test_sentence_vector_cache_is_bounded() -> None:
 
     cache = SentenceVectors(capacity=2)
     for i in range(3):
-        cache.put(i, np.full((1, 4), i, dtype=np.float32))
-    assert cache.get(0) is None and cache.get(2) is not None and cache.get(1) is not None
+        cache.put((i, "sentences"), np.full((1, 4), i, dtype=np.float32))
+    assert cache.get((0, "sentences")) is None
+    assert cache.get((2, "sentences")) is not None and cache.get((1, "sentences")) is not None

@@ -17,7 +17,8 @@ from egov_qa.corpus import CorpusRead, read_corpus
 from egov_qa.embedding import Embedder, get_embedder
 from egov_qa.errors import IndexMismatchError, IndexNotFoundError, QueryError
 from egov_qa.language import detect_language
-from egov_qa.records import Chunk, Document, IngestReport, SearchResult, Skipped
+from egov_qa.qa import DEFAULT_WEIGHTS, EvidenceWeights, build_answer, score_units, threshold_for
+from egov_qa.records import Answer, Chunk, Document, IngestReport, SearchResult, Skipped
 from egov_qa.search import SentenceVectors, dense_search
 from egov_qa.store import IndexReader, open_writer, read_manifest
 
@@ -250,7 +251,7 @@ class Index:
         """
         text = query.strip()
         if not any(ch.isalnum() for ch in text):
-            raise QueryError("Empty query: type a question or some keywords.")
+            raise QueryError("Empty query: type a question or some keywords. (Pertanyaan kosong: ketik pertanyaan.)")
         if top_k < 1:
             raise QueryError(f"top_k must be at least 1, got {top_k}")
         language = detect_language(text)
@@ -260,6 +261,27 @@ class Index:
             self._reader, self.embedder, query_vec, top_k, highlight=highlight, cache=self._sentence_vectors
         )
         return SearchResult(query=query, language=language, hits=tuple(hits), truncated=truncated)
+
+    def ask(
+        self, question: str, *, top_k: int = 5, threshold: float | None = None, weights: EvidenceWeights | None = None
+    ) -> Answer:
+        """Answer ``question`` with the sentences that answer it, their sources and a confidence.
+
+        Args:
+            question: in Indonesian or English.
+            top_k: how many passages to draw evidence from.
+            threshold: confidence below which the answer is "not found" (default: calibrated
+                for the model; models without a calibration always answer).
+            weights: how sentences are scored (default: the measured best).
+
+        Raises:
+            QueryError: the question is empty or ``top_k`` is not positive.
+        """
+        result = self.search(question, top_k=top_k, highlight=False)
+        query_vec = self.embedder.embed_queries([self._fit(question.strip())[0]])[0]
+        scored = score_units(self.embedder, query_vec, result.hits, self._sentence_vectors, weights or DEFAULT_WEIGHTS)
+        limit = threshold if threshold is not None else threshold_for(self.embedder.name)
+        return build_answer(question, result.language, result.hits, scored, limit)
 
     def _fit(self, text: str) -> tuple[str, bool]:
         """Cut a query to the model's sequence limit, keeping whole words."""

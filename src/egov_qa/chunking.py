@@ -87,7 +87,7 @@ def _is_heading(line: str, prev: str | None, nxt: str) -> bool:
         return False
     if len(stripped.split()) > _MAX_HEADING_WORDS or not any(c.isalpha() for c in stripped):
         return False
-    if _LIST_MARKER.match(stripped) or stripped[0].islower():
+    if _LIST_MARKER.match(stripped) or stripped[0].islower() or "|" in stripped or "\t" in stripped:
         return False
     return prev is None or prev == _HEADING_MARK or not prev.strip() or prev.rstrip().endswith(_SENTENCE_END)
 
@@ -135,6 +135,9 @@ def split_sentences(text: str) -> list[Sentence]:
             prev = body
         pos += len(line)
     flush(pos)
+    if not sentences:
+        # nothing but heading-like lines (a list of names, a bare outline): keep them as text
+        return [Sentence(m.start(), m.end(), "") for m in re.finditer(r"[^\n]*\S[^\n]*", text)]
     return sentences
 
 

@@ -1,4 +1,4 @@
-"""The egov-qa command line: ingest, search, info. Each command calls one api function."""
+"""The egov-qa command line: ingest, search, ask, info. Each command calls one api function."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ from egov_qa import __version__
 from egov_qa.api import build_index, load_index
 from egov_qa.config import Settings
 from egov_qa.errors import EgovQAError
-from egov_qa.records import Hit, IngestReport, SearchResult
+from egov_qa.qa import labels
+from egov_qa.records import Answer, Hit, IngestReport, SearchResult
 
 _INDEX_HELP = "Index folder [env EGOV_QA_INDEX_DIR; default index/]."
 _MODEL_HELP = (
@@ -122,9 +124,11 @@ def _source(hit: Hit) -> str:
 
 
 def _hit_record(result: SearchResult, hit: Hit) -> dict[str, Any]:
+    return {"query": result.query, "language": result.language, **_hit_record_fields(hit)}
+
+
+def _hit_record_fields(hit: Hit) -> dict[str, Any]:
     return {
-        "query": result.query,
-        "language": result.language,
         "rank": hit.rank,
         "score": round(hit.score, 6),
         "doc_id": hit.doc_id,
@@ -169,6 +173,69 @@ def search(
         if hit.heading:
             click.echo(f"    § {hit.heading}")
         click.echo(f"    {_marked(hit, color)}")
+
+
+def _answer_record(answer: Answer) -> dict[str, Any]:
+    return {
+        "question": answer.question,
+        "language": answer.language,
+        "answered": answer.answered,
+        "confidence": round(answer.confidence, 6),
+        "threshold": answer.threshold,
+        "message": answer.message,
+        "evidence": [asdict(e) for e in answer.evidence],
+        "hits": [
+            {**_hit_record_fields(h), "terms": [list(t) for t in h.terms], "sentences": [list(t) for t in h.sentences]}
+            for h in answer.hits
+        ],
+    }
+
+
+def _print_answer(answer: Answer, color: bool) -> None:
+    words = labels(answer.language)
+    click.echo(f"{answer.message} ({words['confidence']} {answer.confidence:.3f})")
+    if answer.evidence:
+        click.echo(f"\n{words['evidence']}:")
+    for i, ev in enumerate(answer.evidence, start=1):
+        cite = [ev.title or ev.doc_id]
+        if ev.page:
+            cite.append(f"{words['page']} {ev.page}")
+        if ev.date:
+            cite.append(ev.date)
+        text = click.style(ev.text, bold=True) if color else ev.text
+        click.echo(f"  {i}. {' '.join(text.split())}\n     — {', '.join(cite)} [{ev.doc_id}]")
+    click.echo(f"\n{words['passages']}:")
+    for hit in answer.hits:
+        click.echo(f"\n[{hit.rank}] {hit.score:.3f}  {hit.title or hit.doc_id}  ({_source(hit)})")
+        click.echo(f"    {_marked(hit, color)}")
+
+
+@main.command()
+@click.argument("question")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_INDEX_HELP)
+@click.option("--model", help="Model to load; must be the one the index was built with.")
+@click.option("-k", "--top-k", default=5, show_default=True, type=click.IntRange(min=1), help="Passages to draw from.")
+@click.option("--threshold", type=float, help="Confidence below which egov-qa says it found no answer.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
+@click.pass_context
+def ask(
+    ctx: click.Context,
+    question: str,
+    index_dir: Path | None,
+    model: str | None,
+    top_k: int,
+    threshold: float | None,
+    as_json: bool,
+) -> None:
+    """Answer QUESTION with the sentences that answer it and their sources, or say none was found."""
+    s = _settings(ctx).with_overrides(index_dir=index_dir, model=model)
+    with _errors():
+        index = load_index(s.index_dir, model=s.model, settings=s)
+        answer = index.ask(question, top_k=top_k, threshold=threshold)
+    if as_json:
+        click.echo(json.dumps(_answer_record(answer), ensure_ascii=False))
+    else:
+        _print_answer(answer, sys.stdout.isatty())
 
 
 @main.command()

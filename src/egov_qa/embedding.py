@@ -135,7 +135,7 @@ class SentenceTransformerEmbedder:
         """Count tokens with the model's own tokenizer."""
         if not texts:
             return []
-        enc = self._model.tokenizer(list(texts), add_special_tokens=False, truncation=False)
+        enc = self._model.tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)
         return [len(ids) for ids in enc["input_ids"]]
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:

@@ -11,6 +11,7 @@ ENGLISH = "en"
 _PRIORS = {"id": 1.0, "ms": 1.0, "en": 1.0}
 _SEED = 0
 _SHORT_WORDS = 6
+
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
 _ID_CUES = frozenset(
     """
@@ -27,11 +28,20 @@ _EN_CUES = frozenset(
     licence license licensing permit complaint complaints digital divide data open identity card
     """.split()
 )
+_OTHER_CUES = {
+    "fr": frozenset("le la les des est sont une pour avec dans qui que du au quels quelle comment".split()),
+    "es": frozenset("el los las es son una para con del por qué cuáles cómo principales".split()),
+    "de": frozenset("der die das und ist ich nicht ein eine wie mit für einen beantrage".split()),
+    "nl": frozenset("het een niet van zijn wat hoe voor met".split()),
+    "pt": frozenset("os não uma com são quais como para".split()),
+    "jv": frozenset("kepiye piye carane ing lan karo sing ora opo napa kados pundi".split()),
+    "su": frozenset("kumaha naon teu jeung abdi anjeun".split()),
+}
 _lock = threading.Lock()
 _factory: Any = None
 
 
-def _detector(text: str) -> Any:
+def _detector(text: str, priors: dict[str, float] | None = _PRIORS) -> Any:
     global _factory
     from langdetect import DetectorFactory
     from langdetect.detector_factory import PROFILES_DIRECTORY
@@ -43,7 +53,8 @@ def _detector(text: str) -> Any:
             factory.set_seed(_SEED)
             _factory = factory
         detector = _factory.create()
-    detector.set_prior_map(_PRIORS)
+    if priors:
+        detector.set_prior_map(priors)
     detector.append(text)
     return detector
 
@@ -58,15 +69,41 @@ def _cue_vote(words: list[str], margin: int = 1) -> str | None:
     return None
 
 
+def _other_language(text: str, words: list[str]) -> str | None:
+    """Return the code of a clearly different language (a French or Javanese question), else None.
+
+    Non-Latin scripts go by unrestricted langdetect; Latin-script text needs two or more common
+    words of that language, and more of them than Indonesian or English cue words.
+    """
+    from langdetect.lang_detect_exception import LangDetectException
+
+    letters = [c for c in text if c.isalpha()]
+    if letters and sum(c < "\u0250" for c in letters) < len(letters) / 2:
+        try:
+            ranked = _detector(text, priors=None).get_probabilities()
+        except LangDetectException:
+            return None
+        return str(ranked[0].lang) if ranked else None
+    own = max(sum(w in _ID_CUES for w in words), sum(w in _EN_CUES for w in words))
+    counts = {code: sum(w in cues for w in words) for code, cues in _OTHER_CUES.items()}
+    code, hits = max(counts.items(), key=lambda kv: kv[1])
+    return code if hits >= 2 and hits > own else None
+
+
 def detect_language(text: str) -> str:
-    """Return ``"id"`` or ``"en"`` for a query.
+    """Return the language of a query: ``"id"``, ``"en"``, or another ISO code when clearly other.
 
     langdetect decides, restricted to Indonesian, Malay (counted as Indonesian) and English and
     seeded, for queries of three or more words. Queries of one or two words go by common
     question and e-government words (so do queries of up to six words where those words agree
-    clearly); with no evidence the answer is Indonesian, the corpus language.
+    clearly); with no evidence the answer is Indonesian, the corpus language. A query in
+    another script, or with several common words of French, Spanish, German, Dutch,
+    Portuguese, Javanese or Sundanese, is reported as that language.
     """
     words = [w.lower() for w in _WORD.findall(text)]
+    other = _other_language(text, words)
+    if other:
+        return other
     if not words:
         return INDONESIAN
     if len(words) < 3:

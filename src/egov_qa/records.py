@@ -60,7 +60,8 @@ class Hit:
     """One retrieved passage.
 
     ``highlights`` are (start, end) offsets into ``text`` of the sentence(s) that best answer
-    the query; ``start``/``end`` locate ``text`` in the document's cleaned text.
+    the query, ``terms`` of the question's words found in it (filled by ``ask``), ``sentences``
+    of every sentence; ``start``/``end`` locate ``text`` in the document's cleaned text.
     """
 
     doc_id: str
@@ -75,6 +76,49 @@ class Hit:
     end: int
     heading: str = ""
     page: int | None = None
+    terms: tuple[tuple[int, int], ...] = ()
+    sentences: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One answering sentence, as it stands in a source, with everything needed to cite it.
+
+    ``start``/``end`` are offsets into the document's cleaned text; ``chunk_start``/``chunk_end``
+    into the text of the passage (the :class:`Hit`) it was found in.
+    """
+
+    text: str
+    doc_id: str
+    title: str
+    source: str
+    date: str | None
+    page: int | None
+    score: float
+    hit_rank: int
+    chunk_id: int
+    start: int
+    end: int
+    chunk_start: int
+    chunk_end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The answer to a question: evidence sentences, the passages they come from, and how sure.
+
+    ``answered`` is False when confidence is under the calibrated threshold: the closest
+    passages are still in ``hits``. ``message`` says which, in the question's language.
+    """
+
+    question: str
+    language: str
+    answered: bool
+    confidence: float
+    threshold: float
+    evidence: tuple[Evidence, ...]
+    hits: tuple[Hit, ...]
+    message: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,22 +24,22 @@ class SentenceVectors:
     def __init__(self, capacity: int = 2048) -> None:
         """Keep the vectors of at most ``capacity`` chunks."""
         self._capacity = capacity
-        self._items: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._items: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, chunk_id: int) -> np.ndarray | None:
-        """Return the cached vectors of a chunk's sentences, or None."""
+    def get(self, key: tuple[int, str]) -> np.ndarray | None:
+        """Return the cached vectors for (chunk id, kind of unit), or None."""
         with self._lock:
-            vecs = self._items.get(chunk_id)
+            vecs = self._items.get(key)
             if vecs is not None:
-                self._items.move_to_end(chunk_id)
+                self._items.move_to_end(key)
             return vecs
 
-    def put(self, chunk_id: int, vecs: np.ndarray) -> None:
-        """Store a chunk's sentence vectors, evicting the least recently used chunk when full."""
+    def put(self, key: tuple[int, str], vecs: np.ndarray) -> None:
+        """Store a chunk's unit vectors, evicting the least recently used entry when full."""
         with self._lock:
-            self._items[chunk_id] = vecs
-            self._items.move_to_end(chunk_id)
+            self._items[key] = vecs
+            self._items.move_to_end(key)
             while len(self._items) > self._capacity:
                 self._items.popitem(last=False)
 
@@ -75,9 +75,28 @@ def dense_search(
             end=row["end"],
             heading=row["heading"],
             page=row["page"],
+            sentences=tuple(sentence_spans(row["text"], row["sentences"])),
         )
         for rank, ((row, score), spans) in enumerate(zip(ordered, highlights, strict=True), start=1)
     ]
+
+
+def unit_vectors(
+    embedder: Embedder, units: list[tuple[int, str, list[str]]], cache: SentenceVectors
+) -> list[np.ndarray]:
+    """Embed (chunk id, kind, texts) groups as passages, reusing cached groups; one batch for the rest."""
+    out: list[np.ndarray | None] = [cache.get((cid, kind)) for cid, kind, _ in units]
+    todo = [i for i, vecs in enumerate(out) if vecs is None or len(vecs) != len(units[i][2])]
+    texts = [t for i in todo for t in units[i][2]]
+    fresh = embedder.embed_passages(texts) if texts else np.zeros((0, embedder.dimension), dtype=np.float32)
+    pos = 0
+    for i in todo:
+        cid, kind, group = units[i]
+        vecs = fresh[pos : pos + len(group)]
+        cache.put((cid, kind), vecs)
+        out[i] = vecs
+        pos += len(group)
+    return [v if v is not None else np.zeros((0, embedder.dimension), dtype=np.float32) for v in out]
 
 
 def _highlights(
@@ -85,17 +104,8 @@ def _highlights(
 ) -> list[tuple[tuple[int, int], ...]]:
     """Score every sentence of every hit against the query; uncached ones are embedded in one batch."""
     per_row = [sentence_spans(row["text"], row["sentences"]) for row in rows]
-    cached = [cache.get(row["id"]) for row in rows]
-    todo = [i for i, vecs in enumerate(cached) if vecs is None or len(vecs) != len(per_row[i])]
-    texts = [rows[i]["text"][s:e] for i in todo for s, e in per_row[i]]
-    fresh = embedder.embed_passages(texts) if texts else np.zeros((0, len(query_vec)), dtype=np.float32)
-    pos = 0
-    for i in todo:
-        vecs = fresh[pos : pos + len(per_row[i])]
-        cache.put(rows[i]["id"], vecs)
-        cached[i] = vecs
-        pos += len(per_row[i])
-    return [
-        select_highlights(spans, (vecs @ query_vec).tolist()) if vecs is not None else ()
-        for spans, vecs in zip(per_row, cached, strict=True)
+    units = [
+        (row["id"], "sentences", [row["text"][s:e] for s, e in spans]) for row, spans in zip(rows, per_row, strict=True)
     ]
+    vectors = unit_vectors(embedder, units, cache)
+    return [select_highlights(spans, (vecs @ query_vec).tolist()) for spans, vecs in zip(per_row, vectors, strict=True)]

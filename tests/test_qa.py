@@ -1,0 +1,102 @@
+"""Index.ask: evidence sentences, confidence, not-found, messages, term highlights (fake embedder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from egov_qa import Document, Settings, build_index, load_index
+from egov_qa.errors import QueryError
+from egov_qa.qa import evidence_units
+
+DOCS = [
+    Document(
+        "oss.md",
+        "Online Single Submission dikelola Kementerian Investasi. Pelaku usaha mengurus Nomor Induk Berusaha lewat OSS. "
+        "Usaha mikro tidak dipungut biaya.",
+        title="OSS",
+        metadata={"date": "2025-03-05", "source": "Catatan tim"},
+    ),
+    Document(
+        "ktp.md",
+        "Perekaman e-KTP dilakukan di Disdukcapil. Setiap penduduk memiliki NIK seumur hidup.",
+        title="e-KTP",
+    ),
+    Document(
+        "tabel.md", "| Layanan | Waktu |\n| KK | 1 hari |\n| Akta kelahiran | 1 hari |\n" * 12, title="Tabel layanan"
+    ),
+]
+
+
+@pytest.fixture
+def index(tmp_path: Path, fake_settings: Settings):
+    build_index(DOCS, tmp_path / "ix", settings=fake_settings)
+    return load_index(tmp_path / "ix", settings=fake_settings)
+
+
+def test_answer_cites_the_sentence_that_answers(index) -> None:
+    answer = index.ask("Bagaimana pelaku usaha mengurus Nomor Induk Berusaha?", threshold=0.0)
+    assert answer.language == "id" and answer.answered and answer.message == "Jawaban ditemukan."
+    top = answer.evidence[0]
+    assert top.text == "Pelaku usaha mengurus Nomor Induk Berusaha lewat OSS."
+    assert top.doc_id == "oss.md" and top.title == "OSS" and top.date == "2025-03-05" and top.source == "Catatan tim"
+    doc = index.document("oss.md")
+    assert doc.text[top.start : top.end] == top.text
+    hit = next(h for h in answer.hits if h.chunk_id == top.chunk_id)
+    assert hit.text[top.chunk_start : top.chunk_end] == top.text
+    assert (top.chunk_start, top.chunk_end) in hit.highlights
+    assert top.score == answer.confidence and len({e.text for e in answer.evidence}) == len(answer.evidence)
+
+
+def test_indonesian_questions_mark_their_words_in_the_passages(index) -> None:
+    answer = index.ask("Bagaimana pelaku usaha mengurus Nomor Induk Berusaha?", threshold=0.0)
+    hit = next(h for h in answer.hits if h.doc_id == "oss.md")
+    marked = {hit.text[s:e].lower() for s, e in hit.terms}
+    assert {"pelaku", "usaha", "mengurus", "nomor", "induk", "berusaha"} <= marked
+
+
+def test_english_questions_get_english_messages_and_no_term_marks(index) -> None:
+    answer = index.ask("How do businesses obtain a business identification number?", threshold=0.0)
+    assert answer.language == "en" and answer.message == "Answer found."
+    assert all(h.terms == () for h in answer.hits)
+
+
+def test_below_threshold_is_not_found_but_keeps_the_closest_passages(index) -> None:
+    answer = index.ask("Kapan pemilu presiden berikutnya diadakan?", threshold=0.99)
+    assert not answer.answered and answer.confidence < 0.99
+    assert answer.message.startswith("Tidak ditemukan jawaban yang meyakinkan")
+    assert len(answer.hits) == 3 and answer.evidence
+    english = index.ask("When is the next presidential election?", threshold=0.99)
+    assert english.message.startswith("No confident answer found")
+
+
+def test_empty_questions_are_clear_errors(index) -> None:
+    for q in ["", "   ", "?!"]:
+        with pytest.raises(QueryError, match="Empty query"):
+            index.ask(q)
+
+
+def test_a_table_without_full_stops_gets_a_line_sized_highlight(index) -> None:
+    answer = index.ask("Berapa lama layanan akta kelahiran?", threshold=0.0)
+    hit = next(h for h in answer.hits if h.doc_id == "tabel.md")
+    (start, end), *_ = hit.highlights
+    assert len(hit.text[start:end].split()) <= 40 < len(hit.text.split())
+
+
+def test_evidence_units_split_long_lines_into_windows() -> None:
+    text = " ".join(f"kata{i}" for i in range(130))
+    units = evidence_units(text, [(0, len(text))])
+    assert [len(text[s:e].split()) for s, e in units] == [40, 40, 40, 10]
+    assert evidence_units("Kalimat pendek.", [(0, 15)]) == [(0, 15)]
+
+
+def test_other_languages_are_reported_honestly(index) -> None:
+    answer = index.ask("Quels sont les principaux obstacles pour les entreprises?", threshold=0.0)
+    assert answer.language == "fr" and answer.message == "Answer found."
+
+
+def test_an_empty_index_says_so(tmp_path: Path, fake_settings: Settings) -> None:
+    build_index([], tmp_path / "empty", settings=fake_settings)
+    answer = load_index(tmp_path / "empty", settings=fake_settings).ask("Apa itu SPBE?")
+    assert not answer.answered and answer.hits == () and answer.message == "Korpus belum berisi dokumen."
