@@ -12,5 +12,5 @@ python -m pip install --quiet --upgrade pip
 python -m pip install --quiet -e .
 
 egov-qa ingest corpus/ --index index/
-egov-qa search "Apa hambatan utama e-government di Indonesia?" -k 3
-egov-qa search "What are the main obstacles to e-government in Indonesia?" -k 3
+egov-qa ask "Apa hambatan utama e-government di Indonesia?" -k 3
+egov-qa ask "What are the main obstacles to e-government in Indonesia?" -k 3

@@ -8,12 +8,14 @@ from egov_qa.api import Index, build_index, load_index  # noqa: E402
 from egov_qa.config import Settings  # noqa: E402
 from egov_qa.embedding import Embedder  # noqa: E402
 from egov_qa.errors import EgovQAError  # noqa: E402
-from egov_qa.records import Document, Hit, IngestReport, SearchResult, Skipped  # noqa: E402
+from egov_qa.records import Answer, Document, Evidence, Hit, IngestReport, SearchResult, Skipped  # noqa: E402
 
 __all__ = [
+    "Answer",
     "Document",
     "EgovQAError",
     "Embedder",
+    "Evidence",
     "Hit",
     "Index",
     "IngestReport",
