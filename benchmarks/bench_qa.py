@@ -172,6 +172,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "qa.json")
     parser.add_argument("--train-questions", type=int, default=300, help="TyDi train sample for choosing weights")
     parser.add_argument("--idk-train", type=int, default=1500, help="IDK-MRC train sample for the threshold")
+    parser.add_argument("--idk-pooled", type=int, default=300, help="IDK-MRC train and valid samples asked on the pool")
     parser.add_argument("--parts", default="tydi,idk,ntrex")
     args = parser.parse_args()
     if not DATA.is_dir():
@@ -218,11 +219,17 @@ def main() -> int:
             for item in json.loads((DATA / "idk_mrc" / f"{split}.json").read_text(encoding="utf-8")):
                 paragraphs["p" + hashlib.sha1(item["context"].encode()).hexdigest()[:12]] = item["context"]
         index = cached_index("idk", [Document(k, v) for k, v in paragraphs.items()], emb)
-        pool_train = idk_rows("train", min(args.idk_train, 800), seed=1)
+        pool_train = idk_rows("train", args.idk_pooled, seed=1)
+        pool_valid = idk_rows("valid", args.idk_pooled, seed=2)
         pooled_t = pick_threshold(*pooled_confidence(index, pool_train, best))
-        pooled_v = abstention(*pooled_confidence(index, valid_rows, best), pooled_t)
-        own = {"train_questions": len(train_rows), "valid": own_v}
-        pooled = {"paragraphs": len(paragraphs), "train_questions": len(pool_train), "valid": pooled_v}
+        pooled_v = abstention(*pooled_confidence(index, pool_valid, best), pooled_t)
+        own = {"train_questions": len(train_rows), "valid_questions": len(valid_rows), "valid": own_v}
+        pooled = {
+            "paragraphs": len(paragraphs),
+            "train_questions": len(pool_train),
+            "valid_questions": len(pool_valid),
+            "valid": pooled_v,
+        }
         save("idk_mrc", {"weights": chosen, "own_paragraph": own, "pooled": pooled})
     if "ntrex" in parts:
         print("== ntrex", flush=True)

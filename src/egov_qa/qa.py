@@ -66,7 +66,8 @@ class EvidenceWeights:
     passage: float = 0.0
 
 
-DEFAULT_WEIGHTS = EvidenceWeights()
+# Chosen on a TyDi QA-id train sample among five mixes (benchmarks/bench_qa.py, docs/BENCHMARKS.md).
+DEFAULT_WEIGHTS = EvidenceWeights(sentence=0.5, context=0.5, passage=0.5)
 
 
 def evidence_units(text: str, spans: Sequence[Span]) -> list[Span]:
