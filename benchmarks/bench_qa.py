@@ -221,14 +221,17 @@ def main() -> int:
         index = cached_index("idk", [Document(k, v) for k, v in paragraphs.items()], emb)
         pool_train = idk_rows("train", args.idk_pooled, seed=1)
         pool_valid = idk_rows("valid", args.idk_pooled, seed=2)
-        pooled_t = pick_threshold(*pooled_confidence(index, pool_train, best))
-        pooled_v = abstention(*pooled_confidence(index, pool_valid, best), pooled_t)
+        pool_train_conf = pooled_confidence(index, pool_train, best)
+        pool_valid_conf = pooled_confidence(index, pool_valid, best)
+        pooled_t = pick_threshold(*pool_train_conf)
+        pooled_v = abstention(*pool_valid_conf, pooled_t)
         own = {"train_questions": len(train_rows), "valid_questions": len(valid_rows), "valid": own_v}
         pooled = {
             "paragraphs": len(paragraphs),
             "train_questions": len(pool_train),
             "valid_questions": len(pool_valid),
             "valid": pooled_v,
+            "confidences": {"train": pool_train_conf, "valid": pool_valid_conf},
         }
         save("idk_mrc", {"weights": chosen, "own_paragraph": own, "pooled": pooled})
     if "ntrex" in parts:
