@@ -124,12 +124,17 @@ def test_a_model_that_is_nowhere_is_a_clear_error(tmp_path: Path, offline: None)
         get_embedder(str(tmp_path / "missing-folder"), models_dir=tmp_path)
 
 
-def test_ask_in_english_cites_the_indonesian_sentence(corpus: Path, tmp_path: Path, e5_models_dir: Path, offline: None) -> None:
+def test_ask_in_english_cites_the_indonesian_sentence(
+    corpus: Path, tmp_path: Path, e5_models_dir: Path, offline: None
+) -> None:
     settings = Settings(models_dir=e5_models_dir)
     build_index(corpus, tmp_path / "ix", settings=settings)
     index = load_index(tmp_path / "ix", settings=settings)
     answer = index.ask("What are the main obstacles to e-government in Indonesia?")
-    assert answer.language == "en" and answer.message in ("Answer found.", "No confident answer found in the corpus. These are the closest passages.")
+    assert answer.language == "en" and answer.message in (
+        "Answer found.",
+        "No confident answer found in the corpus. These are the closest passages.",
+    )
     assert any("hambatan utama" in ev.text for ev in answer.evidence[:2])
     assert answer.evidence[0].doc_id == SEED.name
     answer = index.ask("Siapa yang mengawasi penyelenggaraan pelayanan publik?")

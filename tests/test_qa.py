@@ -100,3 +100,13 @@ def test_an_empty_index_says_so(tmp_path: Path, fake_settings: Settings) -> None
     build_index([], tmp_path / "empty", settings=fake_settings)
     answer = load_index(tmp_path / "empty", settings=fake_settings).ask("Apa itu SPBE?")
     assert not answer.answered and answer.hits == () and answer.message == "Korpus belum berisi dokumen."
+
+
+def test_ask_embeds_the_question_once(tmp_path: Path, fake_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_index(DOCS, tmp_path / "ix", settings=fake_settings)
+    index = load_index(tmp_path / "ix", settings=fake_settings)
+    calls = []
+    original = index.embedder.embed_queries
+    monkeypatch.setattr(index.embedder, "embed_queries", lambda texts: calls.append(texts) or original(texts))
+    index.ask("Bagaimana pelaku usaha mengurus Nomor Induk Berusaha?", threshold=0.0)
+    assert len(calls) == 1

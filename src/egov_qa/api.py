@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from egov_qa import __version__
 from egov_qa.chunking import ChunkParams, chunk_document
 from egov_qa.config import DEFAULT_MODEL, Settings
@@ -249,6 +251,10 @@ class Index:
         Raises:
             QueryError: the query is empty or ``top_k`` is not positive.
         """
+        return self._retrieve(query, top_k, highlight)[0]
+
+    def _retrieve(self, query: str, top_k: int, highlight: bool) -> tuple[SearchResult, np.ndarray]:
+        """Validate, detect the language, embed the query once and search; return hits and query vector."""
         text = query.strip()
         if not any(ch.isalnum() for ch in text):
             raise QueryError("Empty query: type a question or some keywords. (Pertanyaan kosong: ketik pertanyaan.)")
@@ -260,7 +266,7 @@ class Index:
         hits = dense_search(
             self._reader, self.embedder, query_vec, top_k, highlight=highlight, cache=self._sentence_vectors
         )
-        return SearchResult(query=query, language=language, hits=tuple(hits), truncated=truncated)
+        return SearchResult(query=query, language=language, hits=tuple(hits), truncated=truncated), query_vec
 
     def ask(
         self, question: str, *, top_k: int = 5, threshold: float | None = None, weights: EvidenceWeights | None = None
@@ -277,8 +283,7 @@ class Index:
         Raises:
             QueryError: the question is empty or ``top_k`` is not positive.
         """
-        result = self.search(question, top_k=top_k, highlight=False)
-        query_vec = self.embedder.embed_queries([self._fit(question.strip())[0]])[0]
+        result, query_vec = self._retrieve(question, top_k, highlight=False)
         scored = score_units(self.embedder, query_vec, result.hits, self._sentence_vectors, weights or DEFAULT_WEIGHTS)
         limit = threshold if threshold is not None else threshold_for(self.embedder.name)
         return build_answer(question, result.language, result.hits, scored, limit)
