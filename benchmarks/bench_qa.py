@@ -102,9 +102,24 @@ def abstention(conf_ans: list[float], conf_unans: list[float], threshold: float)
             "answered_share_of_answerable": 1 - abstain_ans / len(conf_ans)}  # fmt: skip
 
 
-def pick_threshold(conf_ans: list[float], conf_unans: list[float]) -> float:
+MIN_ANSWERED = 0.8
+
+
+def pick_threshold(conf_ans: list[float], conf_unans: list[float], min_answered: float = 0.0) -> float:
+    """The threshold with the best abstention F1 among those that still answer `min_answered` of the answerable."""
     candidates = sorted(set(np.round(conf_ans + conf_unans, 4)))
-    return float(max(candidates, key=lambda t: abstention(conf_ans, conf_unans, t)["f1"]))
+    share = "answered_share_of_answerable"
+    allowed = [t for t in candidates if abstention(conf_ans, conf_unans, t)[share] >= min_answered]
+    return float(max(allowed or candidates[:1], key=lambda t: abstention(conf_ans, conf_unans, t)["f1"]))
+
+
+def thresholds(train: tuple[list[float], list[float]], valid: tuple[list[float], list[float]]) -> dict[str, Any]:
+    """Both criteria, chosen on train and measured on valid."""
+    out: dict[str, Any] = {}
+    for name, floor in (("f1_best", 0.0), (f"f1_best_answering_{MIN_ANSWERED:.0%}", MIN_ANSWERED)):
+        t = pick_threshold(*train, min_answered=floor)
+        out[name] = {"train": abstention(*train, t), "valid": abstention(*valid, t)}
+    return out
 
 
 def idk_rows(split: str, limit: int | None, seed: int = 0) -> list[tuple[str, str, bool]]:
@@ -212,8 +227,8 @@ def main() -> int:
     if "idk" in parts:
         print("== idk", flush=True)
         train_rows, valid_rows = idk_rows("train", args.idk_train), idk_rows("valid", None)
-        own_t = pick_threshold(*own_paragraph_confidence(emb, train_rows, best))
-        own_v = abstention(*own_paragraph_confidence(emb, valid_rows, best), own_t)
+        own_train_conf = own_paragraph_confidence(emb, train_rows, best)
+        own_valid_conf = own_paragraph_confidence(emb, valid_rows, best)
         paragraphs = {}
         for split in ("train", "valid"):
             for item in json.loads((DATA / "idk_mrc" / f"{split}.json").read_text(encoding="utf-8")):
@@ -223,14 +238,17 @@ def main() -> int:
         pool_valid = idk_rows("valid", args.idk_pooled, seed=2)
         pool_train_conf = pooled_confidence(index, pool_train, best)
         pool_valid_conf = pooled_confidence(index, pool_valid, best)
-        pooled_t = pick_threshold(*pool_train_conf)
-        pooled_v = abstention(*pool_valid_conf, pooled_t)
-        own = {"train_questions": len(train_rows), "valid_questions": len(valid_rows), "valid": own_v}
+        own = {
+            "train_questions": len(train_rows),
+            "valid_questions": len(valid_rows),
+            **thresholds(own_train_conf, own_valid_conf),
+            "confidences": {"train": own_train_conf, "valid": own_valid_conf},
+        }
         pooled = {
             "paragraphs": len(paragraphs),
             "train_questions": len(pool_train),
             "valid_questions": len(pool_valid),
-            "valid": pooled_v,
+            **thresholds(pool_train_conf, pool_valid_conf),
             "confidences": {"train": pool_train_conf, "valid": pool_valid_conf},
         }
         save("idk_mrc", {"weights": chosen, "own_paragraph": own, "pooled": pooled})

@@ -91,6 +91,9 @@ def test_ask_prints_evidence_with_citation_and_json(runner: CliRunner, corpus: P
     assert result.output.startswith("Jawaban ditemukan.")
     assert "Bukti:" in result.output and "Bagian teks terkait:" in result.output
     assert "[oss.html]" in result.output and "Perizinan Berusaha Lewat OSS" in result.output
+    # the question's own words are marked in the passages: "Berusaha" also marks the bare "usaha"
+    assert "*Nomor*" in result.output and "*Induk*" in result.output and "*OSS*" in result.output
+    assert "Pelaku *usaha*" in result.output
     result = runner.invoke(main, ["ask", "Who records the e-KTP?", "--index", str(ix), "--json", "--threshold", "2"])
     record = json.loads(result.output)
     assert record["language"] == "en" and record["answered"] is False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from egov_qa.highlight import select_highlights, sentence_spans
+from egov_qa.highlight import segments, select_highlights, sentence_spans
 
 
 def test_best_sentence_and_close_runner_up_in_text_order() -> None:
@@ -25,3 +25,22 @@ def test_a_passage_without_sentence_offsets_is_one_span() -> None:
     assert sentence_spans(text, []) == [(2, len(text.rstrip()))]
     assert sentence_spans(text, [(0, 999)]) == [(2, len(text.rstrip()))]
     assert sentence_spans("   ", []) == []
+
+
+def test_segments_rebuild_the_text_and_flag_sentences_and_terms() -> None:
+    text = "Pelayanan publik. Perizinan berusaha lewat OSS. Selesai."
+    sentence = (18, 47)
+    terms = [(18, 27), (43, 46), (0, 9)]
+    parts = segments(text, [sentence], terms)
+    assert "".join(p for p, _, _ in parts) == text
+    assert parts[0] == ("Pelayanan", False, True)
+    assert ("Perizinan", True, True) in parts
+    assert ("OSS", True, True) in parts
+    assert (" berusaha lewat ", True, False) in parts
+    assert parts[-1] == (" Selesai.", False, False)
+
+
+def test_segments_clip_out_of_range_spans_and_merge_equal_runs() -> None:
+    assert segments("abc", [(-5, 99)], [(1, 1)]) == [("abc", True, False)]
+    assert segments("", [(0, 3)]) == []
+    assert segments("abcdef", [(0, 2), (2, 4)]) == [("abcd", True, False), ("ef", False, False)]

@@ -17,6 +17,7 @@ from egov_qa import __version__
 from egov_qa.api import build_index, load_index
 from egov_qa.config import Settings
 from egov_qa.errors import EgovQAError
+from egov_qa.highlight import segments
 from egov_qa.qa import labels
 from egov_qa.records import Answer, Hit, IngestReport, SearchResult
 
@@ -104,13 +105,18 @@ def ingest(ctx: click.Context, corpus: Path | None, index_dir: Path | None, mode
 
 
 def _marked(hit: Hit, color: bool) -> str:
-    text, out, pos = hit.text, [], 0
-    for start, end in hit.highlights:
-        out.append(text[pos:start])
-        span = text[start:end]
-        out.append(click.style(span, bold=True, underline=True) if color else f"[[{span}]]")
-        pos = end
-    out.append(text[pos:])
+    """Render the passage: evidence sentences as [[…]], matched question words as *…* (styled on a terminal)."""
+    out, open_sentence = [], False
+    for piece, sentence, term in segments(hit.text, hit.highlights, hit.terms):
+        if color:
+            out.append(click.style(piece, bold=sentence or term, underline=sentence, fg="yellow" if term else None))
+            continue
+        if sentence != open_sentence:
+            out.append("[[" if sentence else "]]")
+            open_sentence = sentence
+        out.append(f"*{piece}*" if term else piece)
+    if open_sentence:
+        out.append("]]")
     return " ".join("".join(out).split())
 
 

@@ -36,3 +36,30 @@ def sentence_spans(text: str, spans: Sequence[Span]) -> list[Span]:
         return []
     start = text.index(stripped[0])
     return [(start, start + len(stripped))]
+
+
+def segments(text: str, sentences: Sequence[Span], terms: Sequence[Span] = ()) -> list[tuple[str, bool, bool]]:
+    """Cut ``text`` into runs of ``(piece, in_evidence_sentence, is_matched_term)``.
+
+    Spans may overlap or fall partly outside the text; they are clipped. Joining the pieces gives
+    back ``text`` exactly, so a renderer can escape each piece and wrap it as it likes.
+    """
+    n = len(text)
+    cuts = {0, n}
+    for s, e in (*sentences, *terms):
+        cuts.update((min(max(s, 0), n), min(max(e, 0), n)))
+    points = sorted(cuts)
+
+    def inside(spans: Sequence[Span], a: int, b: int) -> bool:
+        return any(s <= a and b <= e for s, e in spans)
+
+    out: list[tuple[str, bool, bool]] = []
+    for a, b in zip(points, points[1:], strict=False):
+        if a == b:
+            continue
+        flags = (inside(sentences, a, b), inside(terms, a, b))
+        if out and (out[-1][1], out[-1][2]) == flags:
+            out[-1] = (out[-1][0] + text[a:b], *flags)
+        else:
+            out.append((text[a:b], *flags))
+    return out
