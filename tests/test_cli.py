@@ -106,3 +106,21 @@ def test_ask_prints_evidence_with_citation_and_json(runner: CliRunner, corpus: P
         if h["doc_id"] == ev["doc_id"] and h["text"][ev["chunk_start"] : ev["chunk_end"]] == ev["text"]
     )
     assert hit["highlights"]
+
+
+def test_search_and_ask_take_a_mode_and_filters(runner: CliRunner, corpus: Path, tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    runner.invoke(main, ["ingest", str(corpus), "--index", str(ix), "--model", "fake"])
+    result = runner.invoke(main, ["search", "izin usaha OSS", "--index", str(ix), "--mode", "lexical", "--json"])
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert records and all(r["mode"] == "lexical" and r["lexical_score"] > 0 for r in records)
+    assert records[0]["doc_id"] == "oss.html"
+    result = runner.invoke(main, ["search", "izin usaha OSS", "--index", str(ix), "--year-from", "2030"])
+    assert result.exit_code == 0 and "No passages match the filters." in result.stdout
+    result = runner.invoke(main, ["search", "izin", "--index", str(ix), "--year-from", "2030", "--year-to", "2020"])
+    assert result.exit_code != 0 and "empty" in result.output
+    result = runner.invoke(main, ["ask", "Apa itu NIB?", "--index", str(ix), "--category", "spbe", "--json"])
+    record = json.loads(result.stdout)
+    assert record["hits"] and {h["doc_id"] for h in record["hits"]} == {"spbe.md"}
+    result = runner.invoke(main, ["search", "izin", "--index", str(ix), "--mode", "fuzzy"])
+    assert result.exit_code != 0 and "fuzzy" in result.output

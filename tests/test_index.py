@@ -60,7 +60,7 @@ def test_build_and_search_match_a_brute_force_oracle(tmp_path: Path, fake_settin
     assert report.added == tuple(sorted(d.doc_id for d in docs)) and report.total_documents == 20
     index = load_index(tmp_path / "ix", settings=fake_settings)
     query = "layanan pengaduan masyarakat di daerah"
-    hits = index.search(query, top_k=7)
+    hits = index.search(query, top_k=7, mode="dense")
     emb = FakeEmbedder()
     inputs = [f"{d.text}" for d in docs]
     oracle = emb.embed_passages(inputs) @ emb.embed_queries([query])[0]
@@ -68,6 +68,9 @@ def test_build_and_search_match_a_brute_force_oracle(tmp_path: Path, fake_settin
     assert all(abs(by_id[h.doc_id] - h.score) < 1e-5 for h in hits)
     assert np.allclose([h.score for h in hits], np.sort(oracle)[::-1][:7], atol=1e-5)
     assert [h.rank for h in hits] == list(range(1, 8))
+    # hybrid keeps each hit's exact cosine beside the fused score, also for chunks found only by BM25
+    for hit in index.search(query, top_k=20, mode="hybrid"):
+        assert hit.dense_score is not None and abs(by_id[hit.doc_id] - hit.dense_score) < 1e-5
 
 
 def test_hits_carry_source_offsets_and_highlights(corpus: Path, tmp_path: Path, fake_settings: Settings) -> None:

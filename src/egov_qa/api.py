@@ -21,7 +21,18 @@ from egov_qa.errors import IndexMismatchError, IndexNotFoundError, QueryError
 from egov_qa.language import detect_language
 from egov_qa.qa import DEFAULT_WEIGHTS, EvidenceWeights, build_answer, score_units, threshold_for
 from egov_qa.records import Answer, Chunk, Document, IngestReport, SearchResult, Skipped
-from egov_qa.search import SentenceVectors, dense_search
+from egov_qa.retrieval import (
+    DEFAULT_FUSION,
+    MODES,
+    Facets,
+    Filters,
+    FusionWeights,
+    Mode,
+    document_facets,
+    lexical_query,
+    rank,
+)
+from egov_qa.search import SentenceVectors, make_hits
 from egov_qa.store import IndexReader, open_writer, read_manifest
 
 logger = logging.getLogger(__name__)
@@ -231,6 +242,9 @@ class Index:
         self._reader = reader
         self.embedder = embedder
         self._sentence_vectors = SentenceVectors()
+        self._facets: dict[str, Facets] | None = None
+        self._chunk_docs: dict[int, str] | None = None
+        self._warned_lexical = False
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -242,34 +256,118 @@ class Index:
         """The index folder."""
         return self._reader.index_dir
 
-    def search(self, query: str, *, top_k: int = 5, highlight: bool = True) -> SearchResult:
+    def search(
+        self,
+        query: str,
+        *,
+        top_k: int = 5,
+        highlight: bool = True,
+        mode: Mode = "hybrid",
+        filters: Filters | None = None,
+        fusion: FusionWeights | None = None,
+    ) -> SearchResult:
         """Return the ``top_k`` passages that best answer ``query``, best first.
 
-        ``highlight=False`` skips scoring the hits' sentences (faster bulk retrieval; every
-        ``Hit.highlights`` is then empty).
+        Args:
+            query: a question or keywords, in Indonesian or English.
+            top_k: how many passages.
+            highlight: score the hits' sentences for evidence highlights (``False`` is faster
+                for bulk retrieval; every ``Hit.highlights`` is then empty).
+            mode: ``"hybrid"`` (default: embeddings and BM25 fused per query), ``"dense"``
+                (embeddings only) or ``"lexical"`` (BM25 only).
+            filters: keep only documents of these types, years, sources or categories.
+            fusion: hybrid weights (default: the measured ones).
 
         Raises:
-            QueryError: the query is empty or ``top_k`` is not positive.
+            QueryError: the query is empty, ``top_k`` is not positive, or the mode is unknown
+                or needs a lexical index this index does not have.
         """
-        return self._retrieve(query, top_k, highlight)[0]
+        return self._retrieve(query, top_k, highlight, mode, filters, fusion)[0]
 
-    def _retrieve(self, query: str, top_k: int, highlight: bool) -> tuple[SearchResult, np.ndarray]:
-        """Validate, detect the language, embed the query once and search; return hits and query vector."""
+    def _retrieve(
+        self,
+        query: str,
+        top_k: int,
+        highlight: bool,
+        mode: Mode = "hybrid",
+        filters: Filters | None = None,
+        fusion: FusionWeights | None = None,
+    ) -> tuple[SearchResult, np.ndarray]:
+        """Validate, detect the language, embed the query once and rank; return hits and query vector."""
         text = query.strip()
         if not any(ch.isalnum() for ch in text):
             raise QueryError("Empty query: type a question or some keywords. (Pertanyaan kosong: ketik pertanyaan.)")
         if top_k < 1:
             raise QueryError(f"top_k must be at least 1, got {top_k}")
+        if mode not in MODES:
+            raise QueryError(f"Unknown search mode {mode!r}: use one of {', '.join(MODES)}")
+        mode = self._usable_mode(mode)
         language = detect_language(text)
         text, truncated = self._fit(text)
         query_vec = self.embedder.embed_queries([text])[0]
-        hits = dense_search(
-            self._reader, self.embedder, query_vec, top_k, highlight=highlight, cache=self._sentence_vectors
+        allowed = self._allowed(filters) if filters is not None and filters.active else None
+        ranked = rank(
+            self._reader,
+            query_vec,
+            lexical_query(query, language),
+            language=language,
+            mode=mode,
+            k=top_k,
+            weights=fusion or DEFAULT_FUSION,
+            allowed=allowed,
         )
-        return SearchResult(query=query, language=language, hits=tuple(hits), truncated=truncated), query_vec
+        hits = make_hits(
+            self._reader, self.embedder, query_vec, ranked, highlight=highlight, cache=self._sentence_vectors
+        )
+        result = SearchResult(query=query, language=language, hits=tuple(hits), truncated=truncated, mode=mode)
+        return result, query_vec
+
+    def _usable_mode(self, mode: Mode) -> Mode:
+        """Fall back from hybrid to dense on an index built before the lexical index existed."""
+        if self._reader.has_lexical or mode == "dense":
+            return mode
+        hint = f"Add it without re-embedding: egov-qa ingest CORPUS --index {self.path}"
+        if mode == "lexical":
+            raise QueryError(f"The index at {self.path} has no lexical index (built by an older egov-qa). {hint}")
+        if not self._warned_lexical:
+            logger.warning("The index at %s has no lexical index; searching with embeddings only. %s", self.path, hint)
+            self._warned_lexical = True
+        return "dense"
+
+    def _document_facets(self) -> dict[str, Facets]:
+        if self._facets is None:
+            self._facets = {
+                doc_id: document_facets(title, meta, head) for doc_id, title, meta, head in self._reader.document_rows()
+            }
+        return self._facets
+
+    def _allowed(self, filters: Filters) -> set[int]:
+        """Return the ids of the chunks whose document passes ``filters``."""
+        docs = {d for d, f in self._document_facets().items() if filters.accepts(f)}
+        if self._chunk_docs is None:
+            self._chunk_docs = self._reader.chunk_documents()
+        return {c for c, d in self._chunk_docs.items() if d in docs}
+
+    def facets(self) -> dict[str, Any]:
+        """Return what the index can be filtered by: document types, year range, sources, categories."""
+        all_facets = list(self._document_facets().values())
+        years = [f.year for f in all_facets if f.year is not None]
+        return {
+            "doc_types": sorted({f.doc_type for f in all_facets if f.doc_type}),
+            "years": (min(years), max(years)) if years else None,
+            "sources": sorted({f.source for f in all_facets if f.source}),
+            "categories": sorted({f.category for f in all_facets if f.category}),
+        }
 
     def ask(
-        self, question: str, *, top_k: int = 5, threshold: float | None = None, weights: EvidenceWeights | None = None
+        self,
+        question: str,
+        *,
+        top_k: int = 5,
+        threshold: float | None = None,
+        weights: EvidenceWeights | None = None,
+        mode: Mode = "hybrid",
+        filters: Filters | None = None,
     ) -> Answer:
         """Answer ``question`` with the sentences that answer it, their sources and a confidence.
 
@@ -279,11 +377,13 @@ class Index:
             threshold: confidence below which the answer is "not found" (default: calibrated
                 for the model; models without a calibration always answer).
             weights: how sentences are scored (default: the measured best).
+            mode: how passages are retrieved (see :meth:`search`).
+            filters: keep only documents of these types, years, sources or categories.
 
         Raises:
-            QueryError: the question is empty or ``top_k`` is not positive.
+            QueryError: see :meth:`search`.
         """
-        result, query_vec = self._retrieve(question, top_k, highlight=False)
+        result, query_vec = self._retrieve(question, top_k, False, mode, filters)
         scored = score_units(self.embedder, query_vec, result.hits, self._sentence_vectors, weights or DEFAULT_WEIGHTS)
         limit = threshold if threshold is not None else threshold_for(self.embedder.name)
         return build_answer(question, result.language, result.hits, scored, limit)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -20,8 +20,38 @@ from egov_qa.errors import EgovQAError
 from egov_qa.highlight import segments
 from egov_qa.qa import labels
 from egov_qa.records import Answer, Hit, IngestReport, SearchResult
+from egov_qa.retrieval import MODES, Filters
 
 _INDEX_HELP = "Index folder [env EGOV_QA_INDEX_DIR; default index/]."
+_MODE_HELP = "hybrid: embeddings + BM25 fused per query; dense: embeddings only; lexical: BM25 only."
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _retrieval_options(func: F) -> F:
+    """Add --mode and the metadata filters to a command."""
+    options = [
+        click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True, help=_MODE_HELP),
+        click.option("--type", "doc_types", multiple=True, help="Only documents of this type (repeatable), e.g. UU."),
+        click.option("--year-from", type=int, help="Only documents from this year on."),
+        click.option("--year-to", type=int, help="Only documents up to this year."),
+        click.option("--source", "sources", multiple=True, help="Only documents whose source contains this text."),
+        click.option("--category", "categories", multiple=True, help="Only documents of this category (repeatable)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _filters(opts: dict[str, Any]) -> Filters:
+    return Filters(
+        doc_types=tuple(opts["doc_types"]),
+        year_from=opts["year_from"],
+        year_to=opts["year_to"],
+        sources=tuple(opts["sources"]),
+        categories=tuple(opts["categories"]),
+    )
+
+
 _MODEL_HELP = (
     "sentence-transformers model name or local folder [env EGOV_QA_MODEL; default intfloat/multilingual-e5-small]."
 )
@@ -130,7 +160,7 @@ def _source(hit: Hit) -> str:
 
 
 def _hit_record(result: SearchResult, hit: Hit) -> dict[str, Any]:
-    return {"query": result.query, "language": result.language, **_hit_record_fields(hit)}
+    return {"query": result.query, "language": result.language, "mode": result.mode, **_hit_record_fields(hit)}
 
 
 def _hit_record_fields(hit: Hit) -> dict[str, Any]:
@@ -146,6 +176,8 @@ def _hit_record_fields(hit: Hit) -> dict[str, Any]:
         "text": hit.text,
         "highlights": [list(h) for h in hit.highlights],
         "highlight_text": [hit.text[s:e] for s, e in hit.highlights],
+        "dense_score": hit.dense_score,
+        "lexical_score": hit.lexical_score,
         "metadata": dict(hit.metadata),
     }
 
@@ -156,15 +188,25 @@ def _hit_record_fields(hit: Hit) -> dict[str, Any]:
 @click.option("--model", help="Model to load; must be the one the index was built with.")
 @click.option("-k", "--top-k", default=5, show_default=True, type=click.IntRange(min=1), help="Number of passages.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON record per hit.")
+@_retrieval_options
 @click.pass_context
 def search(
-    ctx: click.Context, question: str, index_dir: Path | None, model: str | None, top_k: int, as_json: bool
+    ctx: click.Context,
+    /,
+    question: str,
+    index_dir: Path | None,
+    model: str | None,
+    top_k: int,
+    as_json: bool,
+    mode: str,
+    **filters: Any,
 ) -> None:
     """Find the passages that answer QUESTION (Indonesian or English)."""
     s = _settings(ctx).with_overrides(index_dir=index_dir, model=model)
     with _errors():
+        wanted = _filters(filters)
         index = load_index(s.index_dir, model=s.model, settings=s)
-        result = index.search(question, top_k=top_k)
+        result = index.search(question, top_k=top_k, mode=mode, filters=wanted)  # type: ignore[arg-type]
     if as_json:
         for hit in result:
             click.echo(json.dumps(_hit_record(result, hit), ensure_ascii=False))
@@ -172,7 +214,7 @@ def search(
     lang = {"id": "Indonesian", "en": "English"}.get(result.language, result.language)
     click.echo(f"Question language: {lang}" + (" (question cut to the model's limit)" if result.truncated else ""))
     if not len(result):
-        click.echo("No passages: the index is empty.")
+        click.echo("No passages match the filters." if wanted.active else "No passages: the index is empty.")
     color = sys.stdout.isatty()
     for hit in result:
         click.echo(f"\n[{hit.rank}] {hit.score:.3f}  {hit.title or hit.doc_id}  ({_source(hit)})")
@@ -223,25 +265,81 @@ def _print_answer(answer: Answer, color: bool) -> None:
 @click.option("-k", "--top-k", default=5, show_default=True, type=click.IntRange(min=1), help="Passages to draw from.")
 @click.option("--threshold", type=float, help="Confidence below which egov-qa says it found no answer.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
+@_retrieval_options
 @click.pass_context
 def ask(
     ctx: click.Context,
+    /,
     question: str,
     index_dir: Path | None,
     model: str | None,
     top_k: int,
     threshold: float | None,
     as_json: bool,
+    mode: str,
+    **filters: Any,
 ) -> None:
     """Answer QUESTION with the sentences that answer it and their sources, or say none was found."""
     s = _settings(ctx).with_overrides(index_dir=index_dir, model=model)
     with _errors():
+        wanted = _filters(filters)
         index = load_index(s.index_dir, model=s.model, settings=s)
-        answer = index.ask(question, top_k=top_k, threshold=threshold)
+        answer = index.ask(question, top_k=top_k, threshold=threshold, mode=mode, filters=wanted)  # type: ignore[arg-type]
     if as_json:
         click.echo(json.dumps(_answer_record(answer), ensure_ascii=False))
     else:
         _print_answer(answer, sys.stdout.isatty())
+
+
+@main.command(name="eval")
+@click.argument("queries", type=click.Path(path_type=Path))
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_INDEX_HELP)
+@click.option("--model", help="Model to load; must be the one the index was built with.")
+@click.option(
+    "--mode",
+    "modes",
+    type=click.Choice(MODES),
+    multiple=True,
+    help="Mode(s) to evaluate (repeatable) [default: all three, side by side].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
+@click.pass_context
+def evaluate_cmd(
+    ctx: click.Context, queries: Path, index_dir: Path | None, model: str | None, modes: tuple[str, ...], as_json: bool
+) -> None:
+    """Measure retrieval on QUERIES, a JSON Lines file of {"query": ..., "relevant": [doc ids]}.
+
+    Prints R@1, R@5, R@10, MRR@10 and nDCG@10 per mode, with documents as the unit: a
+    document counts once, at its best passage.
+    """
+    from tqdm import tqdm
+
+    from egov_qa.evaluation import CHUNK_DEPTH, evaluate, read_queries
+
+    s = _settings(ctx).with_overrides(index_dir=index_dir, model=model)
+    results: dict[str, dict[str, float]] = {}
+    with _errors():
+        items = read_queries(queries)
+        index = load_index(s.index_dir, model=s.model, settings=s)
+        for mode in modes or MODES:
+            with tqdm(total=len(items), desc=mode, unit="q", file=sys.stderr, dynamic_ncols=True) as bar:
+
+                def retrieve(q: str, mode: str = mode) -> list[str]:
+                    found = index.search(q, top_k=CHUNK_DEPTH, highlight=False, mode=mode)  # type: ignore[arg-type]
+                    return [h.doc_id for h in found]
+
+                def tick(done: int, _total: int, bar: Any = bar) -> None:
+                    bar.update(done - bar.n)
+
+                results[mode] = evaluate(items, retrieve, progress=tick)
+    if as_json:
+        click.echo(json.dumps({"queries": len(items), "index": str(s.index_dir), "results": results}, indent=2))
+        return
+    columns = list(next(iter(results.values())))
+    click.echo(f"{len(items)} queries, index {s.index_dir}\n")
+    click.echo(f"{'mode':<8}" + "".join(f"{c:>9}" for c in columns))
+    for mode, metrics in results.items():
+        click.echo(f"{mode:<8}" + "".join(f"{metrics[c]:>9.3f}" for c in columns))
 
 
 @main.command()
@@ -266,6 +364,12 @@ def info(ctx: click.Context, index_dir: Path | None, as_json: bool) -> None:
     )
     click.echo(f"Prompts:    query {m['model']['query_prompt']!r}, passage {m['model']['passage_prompt']!r}")
     click.echo(f"Chunking:   {m['chunking']}")
+    lexical = m.get("lexical")
+    click.echo(
+        f"Lexical:    {lexical['engine']} (analyser {lexical['analyzer']})"
+        if lexical
+        else "Lexical:    none (built by an older egov-qa; run ingest again to add it, no re-embedding)"
+    )
     click.echo(f"Built:      {m['built_at']} by egov-qa {m['egov_qa_version']}")
     click.echo(
         f"Last ingest: added {last.get('added', 0)}, updated {last.get('updated', 0)}, "

@@ -62,6 +62,8 @@ class Hit:
     ``highlights`` are (start, end) offsets into ``text`` of the sentence(s) that best answer
     the query, ``terms`` of the question's words found in it (filled by ``ask``), ``sentences``
     of every sentence; ``start``/``end`` locate ``text`` in the document's cleaned text.
+    ``score`` is what the hits are ranked by (in hybrid mode the fused score);
+    ``dense_score`` (cosine) and ``lexical_score`` (BM25) are the sides it was made from.
     """
 
     doc_id: str
@@ -78,6 +80,8 @@ class Hit:
     page: int | None = None
     terms: tuple[tuple[int, int], ...] = ()
     sentences: tuple[tuple[int, int], ...] = ()
+    dense_score: float | None = None
+    lexical_score: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +127,7 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
-    """The hits for one query, best first, with the query's detected language.
+    """The hits for one query, best first, with the query's detected language and the mode used.
 
     Behaves as a sequence of :class:`Hit`: ``result[0]``, ``len(result)``, ``for hit in result``.
     """
@@ -132,6 +136,7 @@ class SearchResult:
     language: str
     hits: tuple[Hit, ...]
     truncated: bool = False
+    mode: str = "dense"
 
     def __len__(self) -> int:
         return len(self.hits)

@@ -1,9 +1,10 @@
-"""Dense retrieval over an index and embedding-scored evidence sentences."""
+"""Turning ranked chunks into Hits, with embedding-scored evidence sentences."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ import numpy as np
 from egov_qa.embedding import Embedder
 from egov_qa.highlight import select_highlights, sentence_spans
 from egov_qa.records import Hit
+from egov_qa.retrieval import Ranked
 from egov_qa.store import IndexReader
 
 
@@ -44,19 +46,18 @@ class SentenceVectors:
                 self._items.popitem(last=False)
 
 
-def dense_search(
+def make_hits(
     reader: IndexReader,
     embedder: Embedder,
     query_vec: np.ndarray,
-    top_k: int,
+    ranked: Sequence[Ranked],
     *,
     highlight: bool = True,
     cache: SentenceVectors | None = None,
 ) -> list[Hit]:
-    """Return the ``top_k`` nearest chunks as Hits, best first, with evidence highlights."""
-    found = reader.search(query_vec, top_k)
-    rows = reader.chunk_rows([cid for cid, _ in found])
-    ordered = [(rows[cid], score) for cid, score in found if cid in rows]
+    """Return ranked chunks as Hits, in the given order, with evidence highlights."""
+    rows = reader.chunk_rows([r.chunk_id for r in ranked])
+    ordered = [(rows[r.chunk_id], r) for r in ranked if r.chunk_id in rows]
     if highlight:
         highlights = _highlights(embedder, query_vec, [row for row, _ in ordered], cache or SentenceVectors(0))
     else:
@@ -66,7 +67,7 @@ def dense_search(
             doc_id=row["doc_id"],
             title=row["title"],
             text=row["text"],
-            score=score,
+            score=r.score,
             rank=rank,
             metadata=row["metadata"],
             highlights=spans,
@@ -76,8 +77,10 @@ def dense_search(
             heading=row["heading"],
             page=row["page"],
             sentences=tuple(sentence_spans(row["text"], row["sentences"])),
+            dense_score=r.dense,
+            lexical_score=r.lexical,
         )
-        for rank, ((row, score), spans) in enumerate(zip(ordered, highlights, strict=True), start=1)
+        for rank, ((row, r), spans) in enumerate(zip(ordered, highlights, strict=True), start=1)
     ]
 
 

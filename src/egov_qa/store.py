@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from egov_qa.analysis import ANALYZER_VERSION, analyze
 from egov_qa.errors import EgovQAError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from egov_qa.records import Chunk, Document
 
@@ -39,7 +40,20 @@ CREATE TABLE IF NOT EXISTS chunks (
     heading TEXT NOT NULL, page INTEGER, sentences TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(
+    terms, tokenize = "unicode61 remove_diacritics 2 tokenchars '_'"
+);
 """
+
+
+def lexical_text(title: str, heading: str, text: str) -> str:
+    """Return the analysed terms a chunk is stored with in the lexical index (title and heading included)."""
+    return " ".join(analyze("\n".join(part for part in (title, heading, text) if part)))
+
+
+def _match(terms: Sequence[str]) -> str:
+    """Build an FTS5 query matching any of ``terms`` (each quoted, so no term is read as an operator)."""
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in dict.fromkeys(terms))
 
 
 def _rebuild_hint(index_dir: Path) -> str:
@@ -143,6 +157,55 @@ class IndexReader:
         scores, ids = self.vectors.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
+    @property
+    def has_lexical(self) -> bool:
+        """Whether this generation has a lexical index built by this egov-qa's analyser."""
+        return bool(self.manifest.get("lexical", {}).get("analyzer") == ANALYZER_VERSION)
+
+    def lexical_search(self, terms: Sequence[str], k: int | None) -> list[tuple[int, float]]:
+        """Return (chunk id, BM25 score) of the chunks matching any of ``terms``, best first.
+
+        ``k=None`` returns every match. Scores are positive, higher is better.
+        """
+        if not terms or not self.has_lexical:
+            return []
+        sql = "SELECT rowid, -bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ? ORDER BY bm25(chunk_terms)"
+        params: list[Any] = [_match(terms)]
+        if k is not None:
+            sql += " LIMIT ?"
+            params.append(k)
+        return [(int(i), float(s)) for i, s in self._query(sql, params)[1]]
+
+    def lexical_scores(self, terms: Sequence[str], ids: Sequence[int]) -> dict[int, float]:
+        """Return the BM25 score of each of ``ids`` that matches any of ``terms`` (others are absent)."""
+        if not terms or not ids or not self.has_lexical:
+            return {}
+        marks = ",".join("?" * len(ids))
+        _, rows = self._query(
+            f"SELECT rowid, -bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ? AND rowid IN ({marks})",
+            [_match(terms), *ids],
+        )
+        return {int(i): float(s) for i, s in rows}
+
+    def vectors_of(self, ids: Sequence[int]) -> np.ndarray:
+        """Return the stored vectors of chunk ``ids`` (one row each)."""
+        if not ids:
+            return np.zeros((0, self.vectors.d), dtype=np.float32)
+        return np.vstack([self.vectors.reconstruct(int(i)) for i in ids])
+
+    def dense_all(self, query: np.ndarray) -> list[tuple[int, float]]:
+        """Return (chunk id, inner product) of every chunk, best first (exact; for filtered search)."""
+        return self.search(query, int(self.vectors.ntotal))
+
+    def document_rows(self) -> list[tuple[str, str, dict[str, Any], str]]:
+        """Return (doc_id, title, metadata, first 600 characters of text) of every document."""
+        _, rows = self._query("SELECT doc_id, title, metadata, substr(text, 1, 600) FROM documents")
+        return [(r[0], r[1], json.loads(r[2]), r[3]) for r in rows]
+
+    def chunk_documents(self) -> dict[int, str]:
+        """Return {chunk id: doc_id} for every chunk."""
+        return {int(i): d for i, d in self._query("SELECT id, doc_id FROM chunks")[1]}
+
     def _query(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run one read under the lock: one connection is shared by every thread."""
         with self._db_lock:
@@ -213,6 +276,21 @@ class IndexWriter:
         self._db.executescript(_SCHEMA)
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.execute("BEGIN")
+        self.reanalyzed = 0
+        if base is not None and not base.has_lexical:
+            self._reanalyze()
+
+    def _reanalyze(self) -> None:
+        """(Re)build the lexical index of every stored chunk: an older index, or a new analyser."""
+        self._db.execute("DELETE FROM chunk_terms")
+        rows = self._db.execute(
+            "SELECT c.id, d.title, c.heading, c.text FROM chunks c JOIN documents d USING(doc_id)"
+        ).fetchall()
+        self._db.executemany(
+            "INSERT INTO chunk_terms (rowid, terms) VALUES (?, ?)",
+            [(i, lexical_text(title, heading, text)) for i, title, heading, text in rows],
+        )
+        self.reanalyzed = len(rows)
 
     def _remove_strays(self, keep: set[str]) -> None:
         """Delete files of generations that a crashed build left behind."""
@@ -232,6 +310,7 @@ class IndexWriter:
         for doc_id in doc_ids:
             chunk_ids += [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
             self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+        self._db.executemany("DELETE FROM chunk_terms WHERE rowid = ?", [(i,) for i in chunk_ids])
         if chunk_ids:
             # faiss's Python wrapper turns an int64 array into an ID selector; its stubs don't say so
             self.vectors.remove_ids(np.asarray(chunk_ids, dtype=np.int64))  # type: ignore[arg-type]
@@ -257,6 +336,10 @@ class IndexWriter:
                 (c.doc_id, c.ordinal, c.start, c.end, c.text, c.heading, c.page, json.dumps(c.sentences)),
             )
             ids.append(int(cur.lastrowid or 0))
+        self._db.executemany(
+            "INSERT INTO chunk_terms (rowid, terms) VALUES (?, ?)",
+            [(i, lexical_text(doc.title, c.heading, c.text)) for i, c in zip(ids, chunks, strict=True)],
+        )
         if ids:
             self.vectors.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
 
@@ -279,7 +362,13 @@ class IndexWriter:
         os.replace(vec_tmp, self.index_dir / self.files["vectors"])
         write_json_atomic(
             self.index_dir / MANIFEST_NAME,
-            {**manifest, "format_version": FORMAT_VERSION, "generation": self.generation, "files": self.files},
+            {
+                **manifest,
+                "format_version": FORMAT_VERSION,
+                "generation": self.generation,
+                "files": self.files,
+                "lexical": {"engine": "sqlite-fts5-bm25", "analyzer": ANALYZER_VERSION},
+            },
         )
         for name in self._old_files - set(self.files.values()):
             (self.index_dir / name).unlink(missing_ok=True)

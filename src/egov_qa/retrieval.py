@@ -1,0 +1,227 @@
+"""Dense, lexical and hybrid ranking of chunks, with metadata filters.
+
+Hybrid search scores each candidate (the union of the dense and the lexical top lists) as
+
+    dense cosine + w * BM25 / max BM25 among the candidates (+ a bonus for an exact reference)
+
+where ``w`` is decided per query: Indonesian questions get a fixed weight, English ones a
+weight scaled by how much of the question the glossary (and language-neutral tokens such
+as acronyms and numbers) could carry into Indonesian, other languages none. A candidate that
+contains a regulation reference named in the question ("UU 25/2009") gets a bonus, since
+an exact reference is the strongest lexical evidence there is. The weights are chosen on
+training data by ``benchmarks/bench_hybrid.py`` (see docs/BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from egov_qa.analysis import STOPWORDS, analyze, is_acronym, references, word_terms
+from egov_qa.errors import QueryError
+from egov_qa.glossary import Glossary, load_glossary
+from egov_qa.store import IndexReader
+
+Mode = Literal["dense", "lexical", "hybrid"]
+MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
+CANDIDATES = 100
+_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+
+
+@dataclass(frozen=True, slots=True)
+class FusionWeights:
+    """How much the lexical side counts: per language, and for an exact regulation reference."""
+
+    indonesian: float = 0.05
+    english: float = 0.0
+    reference: float = 0.1
+
+
+DEFAULT_FUSION = FusionWeights()
+
+
+@dataclass(frozen=True, slots=True)
+class LexicalQuery:
+    """The lexical side of a question: analysed terms, reference tokens, and glossary coverage."""
+
+    terms: tuple[str, ...]
+    references: tuple[str, ...]
+    coverage: float
+
+
+def lexical_query(question: str, language: str, glossary: Glossary | None = None) -> LexicalQuery:
+    """Analyse a question for BM25: Indonesian as it is, English through the glossary.
+
+    An English question keeps only what can occur in Indonesian text: the Indonesian renderings
+    of its glossary terms, references, acronyms, numbers and capitalised names.
+    """
+    refs = tuple(r.token for r in references(question))
+    if language != "en":
+        return LexicalQuery(tuple(analyze(question)), refs, 1.0)
+    expansion = (glossary or load_glossary()).expand(question)
+    words = _WORD.findall(question)
+    content = [w for w in words if w.lower() not in STOPWORDS]
+    neutral = [
+        w
+        for i, w in enumerate(words)
+        if w.lower() not in STOPWORDS
+        and (is_acronym(w) or any(c.isdigit() for c in w) or (i > 0 and w[:1].isupper()) or "-" in w)
+    ]
+    terms = [*refs, *(t for w in neutral for t in word_terms(w))]
+    terms += [t for rendering in expansion.indonesian for t in analyze(rendering)]
+    neutral_share = len(neutral) / len(content) if content else 0.0
+    return LexicalQuery(tuple(dict.fromkeys(terms)), refs, min(1.0, expansion.coverage + neutral_share))
+
+
+def lexical_weight(query: LexicalQuery, language: str, weights: FusionWeights) -> float:
+    """Return the weight of the normalised BM25 score for this query."""
+    if language == "id":
+        return weights.indonesian
+    if language == "en":
+        return weights.english * query.coverage
+    return 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Metadata filters for search and ask; empty fields do not filter.
+
+    Matching is case-insensitive; ``sources`` match when the filter text occurs in the source.
+    """
+
+    doc_types: tuple[str, ...] = ()
+    year_from: int | None = None
+    year_to: int | None = None
+    sources: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Reject an empty year range."""
+        if self.year_from is not None and self.year_to is not None and self.year_from > self.year_to:
+            raise QueryError(f"Year range {self.year_from}-{self.year_to} is empty: the start is after the end.")
+
+    @property
+    def active(self) -> bool:
+        """Whether any filter is set."""
+        return bool(self.doc_types or self.sources or self.categories) or (
+            self.year_from is not None or self.year_to is not None
+        )
+
+    def accepts(self, facets: Facets) -> bool:
+        """Tell whether a document with these facets passes every filter."""
+        if self.doc_types and facets.doc_type.lower() not in {t.lower() for t in self.doc_types}:
+            return False
+        if self.year_from is not None and (facets.year is None or facets.year < self.year_from):
+            return False
+        if self.year_to is not None and (facets.year is None or facets.year > self.year_to):
+            return False
+        if self.sources and not any(s.lower() in facets.source.lower() for s in self.sources):
+            return False
+        return not self.categories or facets.category.lower() in {c.lower() for c in self.categories}
+
+
+@dataclass(frozen=True, slots=True)
+class Facets:
+    """What a document can be filtered by."""
+
+    doc_type: str = ""
+    year: int | None = None
+    source: str = ""
+    category: str = ""
+
+
+def _first(metadata: Mapping[str, Any], *keys: str) -> str:
+    for key in keys:
+        value = metadata.get(key)
+        if value not in (None, ""):
+            return str(value).strip()
+    return ""
+
+
+def document_facets(title: str, metadata: Mapping[str, Any], head: str) -> Facets:
+    """Read a document's type, year, source and category from its metadata.
+
+    A regulation without a declared type gets its type and year from the reference that opens
+    it: a title that starts with one ("UU 25 Tahun 2009"), or an upper-case one near the top of
+    the text ("PERATURAN PRESIDEN ... NOMOR 95 TAHUN 2018" -> type PERPRES, year 2018). An
+    article that merely cites a regulation in its first sentence is not a regulation.
+    """
+    doc_type = _first(metadata, "type", "doc_type", "jenis")
+    year_text = _first(metadata, "year", "tahun") or _first(metadata, "date", "tanggal")[:4]
+    opening = [r for r in references(title) if r.start == 0]
+    opening += [r for r in references(head[:300]) if head[r.start : r.end].isupper()]
+    if not doc_type and opening:
+        doc_type = opening[0].kind.upper()
+    if not year_text.isdigit() and opening:
+        year_text = opening[0].year
+    return Facets(
+        doc_type=doc_type,
+        year=int(year_text) if year_text.isdigit() else None,
+        source=_first(metadata, "source", "sumber", "sitename", "hostname", "url"),
+        category=_first(metadata, "category", "kategori", "categories"),
+    )
+
+
+@dataclass(slots=True)
+class Ranked:
+    """One ranked chunk with the scores of both sides (None where a side was not used)."""
+
+    chunk_id: int
+    score: float
+    dense: float | None = None
+    lexical: float | None = None
+
+
+@dataclass(slots=True)
+class _Pool:
+    dense: dict[int, float] = field(default_factory=dict)
+    lexical: dict[int, float] = field(default_factory=dict)
+
+
+def _top(pairs: Sequence[tuple[int, float]], allowed: set[int] | None, n: int) -> list[tuple[int, float]]:
+    return [(i, s) for i, s in pairs if allowed is None or i in allowed][:n]
+
+
+def rank(
+    reader: IndexReader,
+    query_vec: np.ndarray,
+    lexical: LexicalQuery,
+    *,
+    language: str,
+    mode: Mode,
+    k: int,
+    weights: FusionWeights = DEFAULT_FUSION,
+    allowed: set[int] | None = None,
+) -> list[Ranked]:
+    """Return the ``k`` best chunks for ``mode``, best first; ``allowed`` restricts the chunk ids."""
+    n = max(CANDIDATES, k)
+    if mode == "lexical":
+        found = _top(reader.lexical_search(lexical.terms, None if allowed is not None else n), allowed, k)
+        return [Ranked(i, s, lexical=s) for i, s in found]
+    dense = reader.dense_all(query_vec) if allowed is not None else reader.search(query_vec, n)
+    dense = _top(dense, allowed, n)
+    if mode == "dense":
+        return [Ranked(i, s, dense=s) for i, s in dense[:k]]
+    pool = _Pool(dense=dict(dense))
+    lex_top = _top(reader.lexical_search(lexical.terms, None if allowed is not None else n), allowed, n)
+    pool.lexical = dict(lex_top)
+    missing_dense = [i for i in pool.lexical if i not in pool.dense]
+    if missing_dense:
+        scores = reader.vectors_of(missing_dense) @ query_vec
+        pool.dense.update(zip(missing_dense, map(float, scores), strict=True))
+    missing_lex = [i for i in pool.dense if i not in pool.lexical]
+    pool.lexical.update(reader.lexical_scores(lexical.terms, missing_lex))
+    with_ref = set(reader.lexical_scores(lexical.references, list(pool.dense))) if lexical.references else set()
+    w = lexical_weight(lexical, language, weights)
+    top_lex = max(pool.lexical.values(), default=0.0)
+    out = []
+    for i, d in pool.dense.items():
+        lex = pool.lexical.get(i, 0.0)
+        score = d + (w * lex / top_lex if top_lex > 0 else 0.0) + (weights.reference if i in with_ref else 0.0)
+        out.append(Ranked(i, score, dense=d, lexical=lex))
+    out.sort(key=lambda r: (-r.score, r.chunk_id))
+    return out[:k]
