@@ -13,6 +13,7 @@ translation as top evidence). Indexes are cached in benchmarks/results/cache/.
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import json
 import random
@@ -164,6 +165,27 @@ def pooled_confidence(
     return ans, unans
 
 
+def language_gap(index: Index, w: EvidenceWeights) -> dict[str, Any]:
+    """How much lower an English question's confidence is than the same question in Indonesian.
+
+    NusaX valid rows (the same sentence in Indonesian and English) are asked, both ways, against
+    the pooled IDK-MRC paragraphs, which contain neither; the median difference is the offset
+    applied to the threshold of English questions.
+    """
+    rows = list(csv.DictReader((DATA / "nusax_mt" / "valid.csv").open(encoding="utf-8")))
+    gaps = []
+    for row in rows:
+        conf = [index.ask(row[lang], top_k=TOP_K, threshold=float("-inf"), weights=w).confidence
+                for lang in ("indonesian", "english")]  # fmt: skip
+        gaps.append(conf[0] - conf[1])
+    return {
+        "pairs": len(gaps),
+        "median_gap": float(np.median(gaps)),
+        "mean_gap": float(np.mean(gaps)),
+        "share_english_lower": float(np.mean([g > 0 for g in gaps])),
+    }
+
+
 def ntrex_evidence(index: Index, w: EvidenceWeights) -> dict[str, Any]:
     folder = DATA / "ntrex128_eng_ind"
     eng = (folder / "newstest2019-src.eng.txt").read_text(encoding="utf-8").splitlines()
@@ -188,7 +210,7 @@ def main() -> int:
     parser.add_argument("--train-questions", type=int, default=300, help="TyDi train sample for choosing weights")
     parser.add_argument("--idk-train", type=int, default=1500, help="IDK-MRC train sample for the threshold")
     parser.add_argument("--idk-pooled", type=int, default=300, help="IDK-MRC train and valid samples asked on the pool")
-    parser.add_argument("--parts", default="tydi,idk,ntrex")
+    parser.add_argument("--parts", default="tydi,idk,gap,ntrex")
     args = parser.parse_args()
     if not DATA.is_dir():
         print(f"shared data not found at {DATA}", file=sys.stderr)
@@ -252,6 +274,10 @@ def main() -> int:
             "confidences": {"train": pool_train_conf, "valid": pool_valid_conf},
         }
         save("idk_mrc", {"weights": chosen, "own_paragraph": own, "pooled": pooled})
+    if "gap" in parts:
+        print("== language gap", flush=True)
+        index = load_index(CACHE / "idk", embedder=emb)
+        save("language_gap", language_gap(index, best))
     if "ntrex" in parts:
         print("== ntrex", flush=True)
         index = cached_index("ntrex", ntrex_data()[0], emb)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Install egov-qa with its test tools into .venv, lint, type-check and run every test (slow ones too).
+# The browser test needs Debian's chromium (/usr/bin/chromium); .ci/run installs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,6 @@ PYTHON=${PYTHON:-python3}
 python -m pip install --quiet --upgrade pip
 python -m pip install --quiet -e '.[test]'
 
-ruff check src tests benchmarks
+ruff check src tests benchmarks app.py
 mypy
 python -m pytest -m "slow or not slow" "$@"

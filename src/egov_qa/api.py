@@ -385,7 +385,7 @@ class Index:
         """
         result, query_vec = self._retrieve(question, top_k, False, mode, filters)
         scored = score_units(self.embedder, query_vec, result.hits, self._sentence_vectors, weights or DEFAULT_WEIGHTS)
-        limit = threshold if threshold is not None else threshold_for(self.embedder.name)
+        limit = threshold if threshold is not None else threshold_for(self.embedder.name, result.language)
         return build_answer(question, result.language, result.hits, scored, limit)
 
     def _fit(self, text: str) -> tuple[str, bool]:

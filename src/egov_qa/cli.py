@@ -291,6 +291,89 @@ def ask(
         _print_answer(answer, sys.stdout.isatty())
 
 
+def _find_app() -> Path:
+    """Locate app.py: beside the package's source tree (editable install) or in the current folder."""
+    for candidate in (Path(__file__).resolve().parents[2] / "app.py", Path.cwd() / "app.py"):
+        if candidate.is_file():
+            return candidate
+    raise click.ClickException(
+        "app.py not found: egov-qa serve runs the app of an egov-qa checkout. "
+        "Run it from the repository folder (pip install -e . there)."
+    )
+
+
+@main.command()
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_INDEX_HELP)
+@click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path), help="Corpus folder [env EGOV_QA_CORPUS_DIR].")
+@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--host", default="localhost", show_default=True, help="Address to listen on.")
+@click.pass_context
+def serve(ctx: click.Context, index_dir: Path | None, corpus_dir: Path | None, port: int, host: str) -> None:
+    """Start the web app (Streamlit) on http://HOST:PORT over the index and corpus folders."""
+    import subprocess
+
+    from egov_qa.manage import MAX_UPLOAD_BYTES
+
+    s = _settings(ctx).with_overrides(index_dir=index_dir, corpus_dir=corpus_dir)
+    app = _find_app()
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.port", str(port), "--server.address", host,
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.maxUploadSize", str(MAX_UPLOAD_BYTES // 2**20),
+    ]  # fmt: skip
+    click.echo(f"egov-qa app on http://{host}:{port} (index {s.index_dir}, corpus {s.corpus_dir}); Ctrl-C stops it.")
+    try:
+        code = subprocess.call(command, env=s.child_env())
+    except KeyboardInterrupt:
+        code = 0
+    ctx.exit(code)
+
+
+@main.command()
+@click.argument("source")
+@click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path), help="Corpus folder [env EGOV_QA_CORPUS_DIR].")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_INDEX_HELP)
+@click.option("--overwrite", is_flag=True, help="Replace a corpus file of the same name.")
+@click.option("--no-ingest", is_flag=True, help="Only save the file; do not update the index.")
+@click.pass_context
+def add(
+    ctx: click.Context, source: str, corpus_dir: Path | None, index_dir: Path | None, overwrite: bool, no_ingest: bool
+) -> None:
+    """Add SOURCE (a file, or an http(s) URL whose main text is extracted) to the corpus and update the index."""
+    from egov_qa.manage import add_file, fetch_page
+
+    s = _settings(ctx).with_overrides(corpus_dir=corpus_dir, index_dir=index_dir)
+    with _errors():
+        if source.startswith(("http://", "https://")):
+            name, data = fetch_page(source)
+        else:
+            path = Path(source)
+            if not path.is_file():
+                raise click.ClickException(f"No file {source}")
+            name, data = path.name, path.read_bytes()
+        saved = add_file(s.corpus_dir, name, data, overwrite=overwrite)
+    click.echo(f"Saved {saved}")
+    if not no_ingest:
+        ctx.invoke(ingest, corpus=s.corpus_dir, index_dir=s.index_dir, model=None, full=False)
+
+
+@main.command()
+@click.argument("doc_id")
+@click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path), help="Corpus folder [env EGOV_QA_CORPUS_DIR].")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_INDEX_HELP)
+@click.pass_context
+def remove(ctx: click.Context, doc_id: str, corpus_dir: Path | None, index_dir: Path | None) -> None:
+    """Delete DOC_ID's file from the corpus and update the index (a JSONL file goes whole)."""
+    from egov_qa.manage import remove_file
+
+    s = _settings(ctx).with_overrides(corpus_dir=corpus_dir, index_dir=index_dir)
+    with _errors():
+        removed = remove_file(s.corpus_dir, doc_id)
+    click.echo(f"Deleted {removed}")
+    ctx.invoke(ingest, corpus=s.corpus_dir, index_dir=s.index_dir, model=None, full=False)
+
+
 @main.command(name="eval")
 @click.argument("queries", type=click.Path(path_type=Path))
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_INDEX_HELP)

@@ -46,6 +46,15 @@ class Settings:
             models_dir=Path(env.get(ENV_MODELS_DIR) or _default_models_dir(env)),
         )
 
+    def child_env(self) -> dict[str, str]:
+        """Return this process's environment with these settings written into EGOV_QA_*, for a child process."""
+        env = dict(os.environ)
+        env.update({ENV_CORPUS: str(self.corpus_dir.resolve()), ENV_INDEX: str(self.index_dir.resolve())})
+        env[ENV_MODELS_DIR] = str(self.models_dir)
+        if self.model:
+            env[ENV_MODEL] = self.model
+        return env
+
     def with_overrides(
         self,
         *,

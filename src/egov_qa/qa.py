@@ -22,6 +22,8 @@ MAX_EVIDENCE = 3
 # Calibrated for the default model and DEFAULT_WEIGHTS: the F1-best abstention threshold on
 # IDK-MRC train questions asked against the pooled corpus (benchmarks/bench_qa.py, docs/BENCHMARKS.md).
 THRESHOLDS: dict[str, float] = {DEFAULT_MODEL: 1.3627}
+# Added to the threshold for questions in another language than the corpus's (see threshold_for).
+LANGUAGE_OFFSETS: dict[str, dict[str, float]] = {}
 
 MESSAGES = {
     "id": {
@@ -168,6 +170,10 @@ def build_answer(
     )  # fmt: skip
 
 
-def threshold_for(model: str) -> float:
-    """Return the calibrated no-answer threshold of a model; uncalibrated models always answer."""
-    return THRESHOLDS.get(model, float("-inf"))
+def threshold_for(model: str, language: str = "id") -> float:
+    """Return the calibrated no-answer threshold of a model for a question language.
+
+    Uncalibrated models always answer. An English question scores lower against Indonesian
+    text than the same question asked in Indonesian; its threshold is lowered by that gap.
+    """
+    return THRESHOLDS.get(model, float("-inf")) + LANGUAGE_OFFSETS.get(model, {}).get(language, 0.0)

@@ -1,0 +1,413 @@
+"""egov-qa in the browser: ask in Indonesian or English, read the evidence, manage the corpus.
+
+Run with `egov-qa serve` or `streamlit run app.py`. Widgets and rendering only: every action
+is a call to the egov_qa API; the loaded index is cached per index generation and reloaded
+after a rebuild.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import streamlit as st
+
+from egov_qa import Answer, EgovQAError, Hit, Index, Settings, build_index, load_index
+from egov_qa.glossary import load_glossary
+from egov_qa.highlight import segments
+from egov_qa.language import detect_language
+from egov_qa.manage import MAX_UPLOAD_BYTES, add_file, fetch_page, remove_file
+from egov_qa.qa import labels
+from egov_qa.retrieval import MODES, Filters
+from egov_qa.store import read_manifest
+
+EXAMPLES = {
+    "id": [
+        "Apa fungsi Nomor Induk Berusaha (NIB)?",
+        "Siapa yang mengevaluasi penerapan SPBE?",
+        "Di mana warga bisa menyampaikan pengaduan pelayanan publik?",
+    ],
+    "en": [
+        "What does the business identification number do?",
+        "Who evaluates the implementation of SPBE?",
+        "Can population documents be printed at home?",
+    ],
+}
+UI = {
+    "id": {
+        "ask_page": "Tanya",
+        "corpus_page": "Korpus",
+        "placeholder": "Tanyakan sesuatu…",
+        "ask": "Tanya",
+        "examples": "Contoh pertanyaan",
+        "language": "Bahasa pertanyaan",
+        "results": "Jumlah hasil",
+        "mode": "Cara pencarian",
+        "filters": "Saring",
+        "type": "Jenis dokumen",
+        "year": "Tahun",
+        "source": "Sumber",
+        "category": "Kategori",
+        "loaded": "Indeks dimuat",
+        "score": "skor",
+        "context": "Tampilkan konteks",
+        "no_index": "Belum ada indeks. Bangun indeks di halaman Korpus, atau jalankan: egov-qa ingest corpus/",
+        "status": "Status indeks",
+        "documents": "Dokumen",
+        "chunks": "Potongan",
+        "model": "Model",
+        "built": "Dibangun",
+        "skipped": "Dilewati pada pembaruan terakhir",
+        "upload": "Unggah artikel (.txt, .md, .html, .pdf, .jsonl)",
+        "overwrite": "Timpa file yang sudah ada",
+        "add": "Tambahkan dan perbarui indeks",
+        "url": "Atau tempel URL artikel",
+        "fetch": "Ambil dan perbarui indeks",
+        "remove": "Hapus dokumen",
+        "remove_confirm": "Ya, hapus file ini dari korpus",
+        "remove_button": "Hapus dan perbarui indeks",
+        "build": "Bangun / perbarui indeks",
+        "updated": "Indeks diperbarui",
+        "updating": "Memperbarui indeks…",
+        "nothing": "Tidak ada file yang ditambahkan.",
+        "glossary": "Glosarium",
+    },
+    "en": {
+        "ask_page": "Ask",
+        "corpus_page": "Corpus",
+        "placeholder": "Ask a question…",
+        "ask": "Ask",
+        "examples": "Example questions",
+        "language": "Question language",
+        "results": "Number of results",
+        "mode": "Search mode",
+        "filters": "Filters",
+        "type": "Document type",
+        "year": "Year",
+        "source": "Source",
+        "category": "Category",
+        "loaded": "Loaded index",
+        "score": "score",
+        "context": "Show context",
+        "no_index": "No index yet. Build it on the Corpus page, or run: egov-qa ingest corpus/",
+        "status": "Index status",
+        "documents": "Documents",
+        "chunks": "Chunks",
+        "model": "Model",
+        "built": "Built",
+        "skipped": "Skipped by the last update",
+        "upload": "Upload articles (.txt, .md, .html, .pdf, .jsonl)",
+        "overwrite": "Overwrite existing files",
+        "add": "Add and update the index",
+        "url": "Or paste an article's URL",
+        "fetch": "Fetch and update the index",
+        "remove": "Remove a document",
+        "remove_confirm": "Yes, delete this file from the corpus",
+        "remove_button": "Remove and update the index",
+        "build": "Build / update the index",
+        "updated": "Index updated",
+        "updating": "Updating the index…",
+        "nothing": "No file was added.",
+        "glossary": "Glossary",
+    },
+}
+LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
+PAGES = {"ask": "Tanya / Ask", "corpus": "Korpus / Corpus"}
+CSS = """
+<style>
+mark.ev { background: #fff3b0; padding: 0 .1em; }
+mark.term { background: #ffd166; font-weight: 600; padding: 0 .1em; }
+mark.ev mark.term, mark.term.ev { background: #ffc233; }
+.egov-card { border: 1px solid #ddd; border-radius: .5rem; padding: .6rem .9rem; margin: .4rem 0; }
+.egov-meta { color: #555; font-size: .85rem; }
+</style>
+"""
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def get_index(index_dir: str, generation: int) -> Index:
+    """Load the index once per generation; shared read-only by every session."""
+    return load_index(index_dir)
+
+
+def passage_html(text: str, sentences: Any, terms: Any) -> str:
+    """Escape the passage, then wrap evidence sentences and matched terms in <mark>."""
+    out = []
+    for piece, in_sentence, is_term in segments(text, sentences, terms):
+        safe = html.escape(piece)
+        if is_term:
+            safe = f'<mark class="term">{safe}</mark>'
+        out.append(f'<mark class="ev">{safe}</mark>' if in_sentence else safe)
+    return "".join(out).replace("\n", "<br>")
+
+
+def t(key: str) -> str:
+    """Return an interface string in the current interface language."""
+    return UI[st.session_state.get("ui_lang", "id")][key]
+
+
+def current_index(settings: Settings) -> Index | None:
+    """Return the cached index of the current generation, or None when there is none yet."""
+    try:
+        manifest = read_manifest(settings.index_dir)
+        return get_index(str(settings.index_dir), int(manifest.get("generation", 0)))
+    except EgovQAError as exc:
+        st.session_state["index_error"] = str(exc)
+        return None
+
+
+def sidebar_ui(index: Index | None) -> dict[str, Any]:
+    """Language switch, page choice, result count, mode and filters; return their values."""
+    sb = st.sidebar
+    sb.radio("Bahasa / Language", list(LANGUAGES), format_func=LANGUAGES.get, key="ui_lang", horizontal=True)
+    # bilingual labels: a widget whose labels change with the language would lose its state
+    page = sb.radio(" ", list(PAGES), format_func=PAGES.get, key="page", label_visibility="collapsed")
+    values: dict[str, Any] = {"page": page, "top_k": 5, "mode": "hybrid", "filters": Filters()}
+    if index is None:
+        return values
+    values["top_k"] = sb.slider(t("results"), 1, 20, 5)
+    values["mode"] = sb.selectbox(t("mode"), MODES, index=MODES.index("hybrid"))
+    facets = index.facets()
+    with sb.expander(t("filters"), expanded=False):
+        types = st.multiselect(t("type"), facets["doc_types"]) if facets["doc_types"] else []
+        years = None
+        if facets["years"] and facets["years"][0] < facets["years"][1]:
+            years = st.slider(t("year"), facets["years"][0], facets["years"][1], facets["years"])
+        sources = st.multiselect(t("source"), facets["sources"]) if facets["sources"] else []
+        categories = st.multiselect(t("category"), facets["categories"]) if facets["categories"] else []
+    values["filters"] = Filters(
+        doc_types=tuple(types),
+        year_from=years[0] if years and years != facets["years"] else None,
+        year_to=years[1] if years and years != facets["years"] else None,
+        sources=tuple(sources),
+        categories=tuple(categories),
+    )
+    m = index.manifest
+    sb.caption(f"{t('loaded')}: `{index.path}` · {m['counts']['documents']} {t('documents').lower()}, "
+               f"{m['counts']['chunks']} {t('chunks').lower()} · {t('model')}: `{m['model']['name']}`")  # fmt: skip
+    return values
+
+
+def question_ui() -> str:
+    """Draw the question box and return the question (the interface language follows it)."""
+    with st.form("ask", clear_on_submit=False):
+        st.text_input(t("ask"), key="question", placeholder=t("placeholder"), label_visibility="collapsed")
+        st.form_submit_button(t("ask"), type="primary")
+    return str(st.session_state.get("question", "")).strip()
+
+
+def render_examples() -> None:
+    """Offer example questions in both languages; a click asks it."""
+    st.caption(t("examples"))
+    for lang in ("id", "en"):
+        cols = st.columns(len(EXAMPLES[lang]))
+        for i, (col, text) in enumerate(zip(cols, EXAMPLES[lang], strict=True)):
+            col.button(text, key=f"ex-{lang}-{i}", on_click=_ask_example, args=(text,))
+
+
+def _ask_example(text: str) -> None:
+    st.session_state["question"] = text
+
+
+def _source_line(hit: Hit, words: dict[str, str]) -> str:
+    meta = hit.metadata
+    parts = [f"<b>{html.escape(hit.title or hit.doc_id)}</b>"]
+    for value in (meta.get("source"), meta.get("date"), meta.get("type")):
+        if value:
+            parts.append(html.escape(str(value)))
+    if hit.page:
+        parts.append(f"{words['page']} {hit.page}")
+    where = html.escape(str(meta.get("url") or hit.doc_id))
+    parts.append(f"{t('score')} {hit.score:.3f}")
+    return " · ".join(parts) + f'<br><span class="egov-meta">{where}</span>'
+
+
+def render_answer(answer: Answer, index: Index) -> None:
+    """Draw the answer card: evidence with citations, or "no confident answer", then the passages."""
+    words = labels(answer.language)
+    st.caption(f"{t('language')}: {LANGUAGES.get(answer.language, answer.language)}")
+    box = st.success if answer.answered else st.warning
+    box(f"{answer.message} ({words['confidence']} {answer.confidence:.3f})")
+    if answer.answered:
+        for ev in answer.evidence:
+            cite = ", ".join(
+                x for x in (ev.title or ev.doc_id, ev.date or "", f"{words['page']} {ev.page}" if ev.page else "") if x
+            )
+            st.markdown(
+                f'<div class="egov-card"><mark class="ev">{html.escape(ev.text)}</mark>'
+                f'<br><span class="egov-meta">{words["source"]}: {html.escape(cite)}</span></div>',
+                unsafe_allow_html=True,
+            )
+    st.subheader(words["passages"])
+    for hit in answer.hits:
+        render_hit(hit, words, index)
+
+
+def render_hit(hit: Hit, words: dict[str, str], index: Index) -> None:
+    """One result card: source line, the passage with evidence and terms marked, context on demand."""
+    st.markdown(
+        f'<div class="egov-card egov-hit">{_source_line(hit, words)}<br>'
+        f"{passage_html(hit.text, hit.highlights, hit.terms)}</div>",
+        unsafe_allow_html=True,
+    )
+    with st.expander(t("context")):
+        doc = index.document(hit.doc_id)
+        if doc is not None:
+            before = doc.text[max(0, hit.start - 600) : hit.start]
+            after = doc.text[hit.end : hit.end + 600]
+            st.markdown(
+                f'<div class="egov-meta">…{html.escape(before)}</div><div>{html.escape(hit.text)}</div>'
+                f'<div class="egov-meta">{html.escape(after)}…</div>',
+                unsafe_allow_html=True,
+            )
+
+
+def ask_page(index: Index | None, options: dict[str, Any]) -> None:
+    """Ask a question and read the answer."""
+    st.title("egov-qa")
+    if index is None:
+        st.info(t("no_index"))
+        return
+    question = question_ui()
+    if not question:
+        render_examples()
+        return
+    try:
+        answer = index.ask(question, top_k=options["top_k"], mode=options["mode"], filters=options["filters"])
+    except EgovQAError as exc:
+        st.error(str(exc))
+        return
+    render_answer(answer, index)
+
+
+def status_ui(index: Index | None, settings: Settings) -> None:
+    """Documents, chunks, model, last build and what the last ingest skipped."""
+    st.subheader(t("status"))
+    if index is None:
+        st.info(st.session_state.get("index_error", t("no_index")))
+        return
+    m = index.manifest
+    c1, c2 = st.columns(2)
+    c1.metric(t("documents"), m["counts"]["documents"])
+    c2.metric(t("chunks"), m["counts"]["chunks"])
+    st.caption(f"{t('model')}: `{m['model']['name']}`")
+    st.caption(f"{t('built')}: {m['built_at']} · {settings.index_dir} · corpus {settings.corpus_dir}")
+    skipped = m.get("last_ingest", {}).get("skipped", [])
+    if skipped:
+        st.write(f"{t('skipped')}:")
+        st.table([{"file": s["source"], "reason": s["reason"]} for s in skipped])
+
+
+def rebuild(settings: Settings, index: Index | None) -> None:
+    """Update the index from the corpus folder with a progress bar; the new generation is loaded next run."""
+    bar = st.progress(0.0, text=t("updating"))
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / total if total else 1.0, text=f"{t('updating')} {done}/{total}")
+
+    try:
+        report = build_index(
+            settings.corpus_dir,
+            settings.index_dir,
+            settings=settings,
+            progress=progress,
+            embedder=index.embedder if index is not None else None,
+        )
+    except EgovQAError as exc:
+        st.error(str(exc))
+        return
+    bar.progress(1.0, text=t("updated"))
+    counts = f"+{len(report.added)} ~{len(report.updated)} -{len(report.removed)}"
+    total = f"{report.total_documents} {t('documents').lower()}"
+    done = f"{t('updated')}: {counts}, {total}, {report.chunks_embedded} embedded"
+    flash = [("success", done)] + [("warning", f"{s.source}: {s.reason}") for s in report.skipped]
+    st.session_state["flash"] = st.session_state.get("flash", []) + flash
+    st.rerun()  # draw the page again over the new generation of the index
+
+
+def render_flash() -> None:
+    """Show (once) the messages of the last action, kept across the rerun that reloaded the index."""
+    for kind, message in st.session_state.pop("flash", []):
+        getattr(st, kind)(message)
+
+
+def corpus_page(index: Index | None, settings: Settings) -> None:
+    """Add articles (upload or URL), remove documents, see the index status."""
+    st.title(t("corpus_page"))
+    render_flash()
+    status_ui(index, settings)
+    with st.form("upload", clear_on_submit=True):
+        files = st.file_uploader(
+            t("upload"), accept_multiple_files=True, type=["txt", "md", "html", "htm", "pdf", "jsonl"]
+        )
+        overwrite = st.checkbox(t("overwrite"))
+        submitted = st.form_submit_button(t("add"))
+    if submitted:
+        saved, errors = 0, []
+        for f in files or []:
+            try:
+                add_file(settings.corpus_dir, f.name, f.getvalue(), overwrite=overwrite, max_bytes=MAX_UPLOAD_BYTES)
+                saved += 1
+            except EgovQAError as exc:
+                errors.append(str(exc))
+        if saved:
+            st.session_state["flash"] = [("error", e) for e in errors]
+            rebuild(settings, index)  # reruns the page when it succeeds
+            return
+        for e in errors:
+            st.error(e)
+        st.info(t("nothing"))
+    with st.form("url"):
+        url = st.text_input(t("url"), placeholder="https://…")
+        fetch = st.form_submit_button(t("fetch"))
+    if fetch and url.strip():
+        try:
+            name, data = fetch_page(url)
+            add_file(settings.corpus_dir, name, data, overwrite=True)
+            rebuild(settings, index)
+        except EgovQAError as exc:
+            st.error(str(exc))
+    if index is not None and index.document_ids():
+        st.subheader(t("remove"))
+        doc_id = st.selectbox(t("remove"), index.document_ids(), label_visibility="collapsed")
+        confirm = st.checkbox(t("remove_confirm"))
+        if st.button(t("remove_button"), disabled=not confirm):
+            try:
+                remove_file(settings.corpus_dir, doc_id)
+                rebuild(settings, index)
+            except EgovQAError as exc:
+                st.error(str(exc))
+    if st.button(t("build")):
+        rebuild(settings, index)
+    with st.expander(t("glossary")):
+        st.dataframe([{"English": e.english, "Indonesia": "; ".join(e.indonesian), "domain": e.domain}
+                      for e in load_glossary().entries])  # fmt: skip
+
+
+def follow_question_language() -> None:
+    """Switch the interface to a new question's language (before the switch widget is drawn)."""
+    question = str(st.session_state.get("question", "")).strip()
+    if question and question != st.session_state.get("_last_question"):
+        st.session_state["_last_question"] = question
+        lang = detect_language(question)
+        if lang in UI:
+            st.session_state["ui_lang"] = lang
+
+
+def main() -> None:
+    """Draw the page."""
+    st.set_page_config(page_title="egov-qa", page_icon="🔎", layout="wide")
+    st.markdown(CSS, unsafe_allow_html=True)
+    settings = Settings.from_env()
+    st.session_state.setdefault("ui_lang", "id")
+    follow_question_language()
+    index = current_index(settings)
+    options = sidebar_ui(index)
+    if options["page"] == "corpus":
+        corpus_page(index, settings)
+    else:
+        ask_page(index, options)
+
+
+if __name__ == "__main__":
+    main()

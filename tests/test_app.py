@@ -1,0 +1,166 @@
+"""The Streamlit app through streamlit.testing's AppTest, over a real index built with the fake embedder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from egov_qa import Document, Settings, build_index
+from egov_qa.store import MANIFEST_NAME
+
+from .conftest import ROOT
+
+APP = str(ROOT / "app.py")
+XSS = Document(
+    "xss.md",
+    "Berita palsu <script>alert('x')</script> tentang pelayanan publik. "
+    "Gambar <img src=x onerror=alert(1)> juga ada di sini.",
+    title="<b>Judul</b> berbahaya",
+)
+
+
+@pytest.fixture
+def app_index(corpus: Path, fake_settings: Settings) -> Path:
+    build_index(corpus, fake_settings.index_dir, settings=fake_settings)
+    return fake_settings.index_dir
+
+
+def run_app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    return at.run()
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.text_input(key="question").input(question)
+    return next(b for b in at.button if b.label in ("Tanya", "Ask")).click().run()
+
+
+def html_of(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_empty_page_offers_examples_in_both_languages(app_index: Path) -> None:
+    at = run_app()
+    assert not at.exception
+    labels = [b.label for b in at.button]
+    assert "Apa fungsi Nomor Induk Berusaha (NIB)?" in labels
+    assert "What does the business identification number do?" in labels
+    assert at.text_input(key="question").placeholder == "Tanyakan sesuatu…"
+
+
+def test_asking_in_indonesian_shows_marked_evidence_and_cites_it(app_index: Path) -> None:
+    at = run_app()
+    at.button(key="ex-id-0").click().run()
+    assert not at.exception
+    page = html_of(at)
+    assert '<mark class="ev">' in page and '<mark class="term">' in page
+    assert "Bahasa Indonesia" in [c.value.split(": ")[-1] for c in at.caption]
+    assert at.session_state["ui_lang"] == "id"
+    assert at.success or at.warning
+
+
+def test_an_english_question_switches_the_interface_to_english(app_index: Path) -> None:
+    at = run_app()
+    ask(at, "Who records the e-KTP?")
+    assert not at.exception
+    assert at.session_state["ui_lang"] == "en"
+    assert any(c.value.endswith("English") for c in at.caption)
+    assert "Related passages" in [s.value for s in at.subheader]
+    # the switch still works by hand afterwards
+    at.sidebar.radio(key="ui_lang").set_value("id").run()
+    assert at.session_state["ui_lang"] == "id" and at.text_input(key="question").placeholder == "Tanyakan sesuatu…"
+
+
+def test_no_confident_answer_still_shows_the_closest_passages(
+    app_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from egov_qa import qa
+
+    monkeypatch.setitem(qa.THRESHOLDS, "fake", 99.0)
+    at = run_app()
+    ask(at, "Siapa yang menerbitkan NIB?")
+    assert not at.exception
+    assert at.warning and at.warning[0].value.startswith("Tidak ditemukan jawaban yang meyakinkan")
+    assert html_of(at).count("egov-hit") >= 1
+
+
+def test_filters_restrict_the_results(app_index: Path) -> None:
+    at = run_app()
+    at.sidebar.multiselect[-1].set_value(["SPBE"])  # category
+    ask(at, "layanan pengaduan dan perizinan")
+    assert not at.exception
+    cards = [m.value for m in at.markdown if "egov-hit" in m.value]
+    assert cards and all("spbe.md" in c for c in cards)
+
+
+def test_corpus_text_is_escaped_before_it_is_marked(tmp_path: Path, fake_settings: Settings) -> None:
+    build_index([XSS], fake_settings.index_dir, settings=fake_settings)
+    at = run_app()
+    ask(at, "berita palsu pelayanan publik")
+    assert not at.exception
+    page = html_of(at)
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "&lt;b&gt;Judul&lt;/b&gt;" in page
+    assert "<script>" not in page and "<img" not in page and "<b>Judul" not in page
+
+
+def _upload(at: AppTest, files: list[tuple[str, bytes, str]]) -> AppTest:
+    at.file_uploader[0].set_value(files)
+    return at.form_submit_button[0].click().run()
+
+
+def test_bad_uploads_are_refused_and_the_index_stays_as_it_was(
+    app_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from egov_qa import manage
+
+    monkeypatch.setattr(manage, "MAX_UPLOAD_BYTES", 4096)
+    before = json.loads((app_index / MANIFEST_NAME).read_text())
+    corpus = Path(Settings.from_env().corpus_dir)
+    files_before = sorted(p.name for p in corpus.iterdir())
+    at = run_app()
+    at.sidebar.radio(key="page").set_value("corpus").run()
+    _upload(
+        at,
+        [
+            ("gambar.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "text/plain"),
+            ("besar.md", b"kata " * 2000, "text/markdown"),
+            ("../../keluar.md", b"Teks yang mencoba keluar dari folder korpus.", "text/markdown"),
+        ],
+    )
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "binary" in errors and "over the" in errors and "cannot contain folders" in errors
+    assert sorted(p.name for p in corpus.iterdir()) == files_before
+    after = json.loads((app_index / MANIFEST_NAME).read_text())
+    assert after["generation"] == before["generation"] and after["counts"] == before["counts"]
+
+
+def test_a_good_upload_is_indexed_and_found_then_removed(app_index: Path) -> None:
+    at = run_app()
+    at.sidebar.radio(key="page").set_value("corpus").run()
+    article = "---\ntitle: Mal Pelayanan Publik Digital\n---\nMal Pelayanan Publik Digital menyatukan layanan antarinstansi.\n"
+    _upload(at, [("mpp digital.md", article.encode(), "text/markdown")])
+    assert not at.exception and not at.error
+    assert any("Indeks diperbarui" in s.value for s in at.success)
+    manifest = json.loads((app_index / MANIFEST_NAME).read_text())
+    assert manifest["last_ingest"]["added"] == 1
+    at.sidebar.radio(key="page").set_value("ask").run()
+    ask(at, "Mal Pelayanan Publik Digital")
+    assert "mpp-digital.md" in html_of(at)
+    at.sidebar.radio(key="page").set_value("corpus").run()
+    at.selectbox[0].set_value("mpp-digital.md")
+    at.checkbox[-1].check()
+    at.run()
+    next(b for b in at.button if b.label.startswith("Hapus")).click().run()
+    assert not at.exception
+    assert json.loads((app_index / MANIFEST_NAME).read_text())["last_ingest"]["removed"] == 1
+
+
+def test_without_an_index_the_app_says_how_to_build_one() -> None:
+    at = run_app()
+    assert not at.exception
+    assert any("egov-qa ingest" in i.value for i in at.info)

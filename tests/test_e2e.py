@@ -1,0 +1,143 @@
+"""End to end in a real browser: egov-qa serve on localhost, Debian's Chromium driven by Playwright.
+
+Uses the real default model over the shipped corpus (marked slow). Screenshots go to tmp_path,
+and also to $EGOV_QA_SCREENSHOTS_DIR when set (that is how docs/screenshots/ is refreshed).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from egov_qa import Settings, build_index
+
+from .conftest import MODELS_CACHE, ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTICLE = """---
+title: Mal Pelayanan Publik Digital Diluncurkan
+date: 2025-06-12
+source: Catatan uji egov-qa
+category: Pelayanan
+type: artikel
+---
+Mal Pelayanan Publik Digital (MPP Digital) menyatukan layanan dari berbagai instansi dalam satu aplikasi.
+Warga cukup memakai satu akun untuk mengurus izin, dokumen kependudukan, dan layanan perpajakan tanpa datang ke kantor.
+"""
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (.ci/run installs it)"
+    ),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(ROOT / "corpus", corpus)
+    build_index(corpus, index, settings=Settings(models_dir=MODELS_CACHE))
+    port = _free_port()
+    env = {**os.environ, "EGOV_QA_MODELS_DIR": str(MODELS_CACHE)}
+    cmd = [
+        sys.executable,
+        "-m",
+        "egov_qa",
+        "serve",
+        "--index",
+        str(index),
+        "--corpus",
+        str(corpus),
+        "--port",
+        str(port),
+    ]
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://localhost:{port}"
+    try:
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("egov-qa serve did not come up: " + (tmp_path / "serve.log").read_text())
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def _shoot(page: object, tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    target = os.environ.get("EGOV_QA_SCREENSHOTS_DIR")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(target) / name)
+
+
+def _ask(page: object, question: str) -> None:
+    box = page.get_by_placeholder("Tanyakan sesuatu…").or_(page.get_by_placeholder("Ask a question…"))  # type: ignore[attr-defined]
+    box.fill(question)
+    box.press("Enter")
+
+
+def test_ask_in_both_languages_and_add_an_article(server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    flags = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync"]  # fmt: skip
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=flags)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(180_000)
+        expect.set_options(timeout=180_000)  # the first page loads the model (tens of seconds on 2 cores)
+        page.goto(server)
+        expect(page.get_by_text("Apa fungsi Nomor Induk Berusaha (NIB)?")).to_be_visible()
+        _shoot(page, tmp_path, "home.png")
+
+        _ask(page, "What does the business identification number do?")
+        expect(page.get_by_text("Related passages")).to_be_visible()
+        evidence = page.locator("mark.ev").first
+        expect(evidence).to_be_visible()
+        marked = " ".join(page.locator("mark.ev").all_inner_texts())
+        assert "NIB" in marked and "usaha" in marked  # the Indonesian sentence that answers it
+        _shoot(page, tmp_path, "ask-english.png")
+
+        _ask(page, "Siapa yang mengevaluasi penerapan SPBE?")
+        expect(page.get_by_text("Bagian teks terkait")).to_be_visible()
+        expect(page.locator("mark.term").first).to_be_visible()
+        assert "PANRB" in " ".join(page.locator("mark.ev").all_inner_texts())
+        _shoot(page, tmp_path, "ask-indonesian.png")
+
+        page.get_by_text("Korpus / Corpus").click()
+        upload = tmp_path / "mpp-digital.md"
+        upload.write_text(ARTICLE, encoding="utf-8")
+        page.locator("input[type=file]").set_input_files(str(upload))
+        page.get_by_role("button", name="Tambahkan dan perbarui indeks").click()
+        expect(page.get_by_text("Indeks diperbarui:")).to_be_visible()
+        _shoot(page, tmp_path, "corpus.png")
+
+        page.get_by_text("Tanya / Ask").click()
+        _ask(page, "Apa itu MPP Digital?")
+        expect(page.locator(".egov-hit").first).to_contain_text("Mal Pelayanan Publik Digital Diluncurkan")
+        browser.close()
