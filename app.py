@@ -30,7 +30,7 @@ EXAMPLES = {
     "en": [
         "What does the business identification number do?",
         "Who evaluates the implementation of SPBE?",
-        "Can population documents be printed at home?",
+        "What are the main obstacles to e-government in Indonesia?",
     ],
 }
 UI = {

@@ -59,7 +59,7 @@ def cached_index(name: str, docs: list[Document], emb: SentenceTransformerEmbedd
 
 
 class Runner:
-    """Embeds a query set once, then ranks it in any mode and with any weights."""
+    """Embeds a query set once, then ranks it in any mode and with any weights, as Index.search does."""
 
     def __init__(self, index: Index, queries: Queries) -> None:
         self.index, self.queries = index, queries
@@ -72,7 +72,8 @@ class Runner:
     def metrics(self, mode: Mode, weights: FusionWeights = DEFAULT_FUSION) -> dict[str, float]:
         totals: dict[str, float] = {}
         for (_, relevant), vec, lang, lex in zip(self.queries, self.vectors, self.languages, self.lexical, strict=True):
-            ranked = rank(self.index._reader, vec, lex, language=lang, mode=mode, k=DEPTH, weights=weights)
+            named = self.index._named(lex.references) if mode == "hybrid" else None
+            ranked = rank(self.index._reader, vec, lex, language=lang, mode=mode, k=DEPTH, weights=weights, named=named)
             docs = documents_in_order(self.chunk_docs[r.chunk_id] for r in ranked)
             for key, value in query_metrics(docs, relevant).items():
                 totals[key] = totals.get(key, 0.0) + value
@@ -190,10 +191,28 @@ def known_items() -> dict[str, Queries]:
     return out
 
 
+def latency(index: Index, queries: list[str], rounds: int) -> dict[str, Any]:
+    """Median and p95 time of Index.search without highlights, dense and hybrid alternated per query."""
+    times: dict[str, list[float]] = {"dense": [], "hybrid": []}
+    index.search(queries[0], mode="hybrid", highlight=False)  # warm: facets, chunk map, FTS pages
+    for _ in range(rounds):
+        for q in queries:
+            for mode in ("dense", "hybrid"):
+                t = time.perf_counter()
+                index.search(q, top_k=10, mode=mode, highlight=False)  # type: ignore[arg-type]
+                times[mode].append((time.perf_counter() - t) * 1000)
+    out: dict[str, Any] = {"queries": len(queries), "rounds": rounds}
+    for mode, values in times.items():
+        out[mode] = {"p50_ms": round(float(np.median(values)), 1), "p95_ms": round(float(np.percentile(values, 95)), 1)}
+    out["hybrid_over_dense_p50"] = round(out["hybrid"]["p50_ms"] / out["dense"]["p50_ms"], 3)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "hybrid.json")
     parser.add_argument("--train", type=int, default=300, help="training questions sampled per set")
+    parser.add_argument("--latency-only", action="store_true", help="only time dense vs hybrid search")
     parser.add_argument(
         "--distractors", type=int, default=25, help="non-core regulations added to the known-item index"
     )
@@ -205,6 +224,14 @@ def main() -> int:
     emb = get_embedder(DEFAULT_MODEL, models_dir=Settings.from_env().models_dir)
     assert isinstance(emb, SentenceTransformerEmbedder)
     results: dict[str, Any] = {"machine": machine()}
+    if args.latency_only:
+        saved = json.loads(args.out.read_text()) if args.out.is_file() else {}
+        index = cached_index("tydi", tydi_data()[0], emb)
+        questions = [q for q, _ in random.Random(1).sample(tydi_questions("valid"), 100)]
+        saved["latency_tydi"] = latency(index, questions, rounds=3)
+        print(json.dumps(saved["latency_tydi"], indent=2))
+        args.out.write_text(json.dumps(saved, indent=2))
+        return 0
 
     print("== indexes", flush=True)
     tydi_docs, _, _ = tydi_data()

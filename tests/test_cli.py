@@ -124,3 +124,22 @@ def test_search_and_ask_take_a_mode_and_filters(runner: CliRunner, corpus: Path,
     assert record["hits"] and {h["doc_id"] for h in record["hits"]} == {"spbe.md"}
     result = runner.invoke(main, ["search", "izin", "--index", str(ix), "--mode", "fuzzy"])
     assert result.exit_code != 0 and "fuzzy" in result.output
+
+
+def test_add_and_remove_update_the_corpus_and_the_index(runner: CliRunner, corpus: Path, tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    runner.invoke(main, ["ingest", str(corpus), "--index", str(ix), "--model", "fake"])
+    article = tmp_path / "Catatan MPP (baru).md"
+    article.write_text("---\ntitle: MPP Digital\n---\nMal Pelayanan Publik Digital menyatukan layanan.\n")
+    result = runner.invoke(main, ["add", str(article), "--corpus", str(corpus), "--index", str(ix)])
+    assert result.exit_code == 0, result.output
+    assert (corpus / "Catatan-MPP-baru.md").is_file() and "Added 1" in result.stdout
+    again = runner.invoke(main, ["add", str(article), "--corpus", str(corpus), "--index", str(ix)])
+    assert again.exit_code != 0 and "already exists" in again.output
+    binary = tmp_path / "x.txt"
+    binary.write_bytes(b"\x00\x01\x02")
+    refused = runner.invoke(main, ["add", str(binary), "--corpus", str(corpus), "--index", str(ix)])
+    assert refused.exit_code != 0 and "binary" in refused.output and not (corpus / "x.txt").exists()
+    result = runner.invoke(main, ["remove", "Catatan-MPP-baru.md", "--corpus", str(corpus), "--index", str(ix)])
+    assert result.exit_code == 0 and "removed 1" in result.stdout
+    assert not (corpus / "Catatan-MPP-baru.md").exists()

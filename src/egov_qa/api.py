@@ -306,15 +306,17 @@ class Index:
         text, truncated = self._fit(text)
         query_vec = self.embedder.embed_queries([text])[0]
         allowed = self._allowed(filters) if filters is not None and filters.active else None
+        lexical = lexical_query(query, language)
         ranked = rank(
             self._reader,
             query_vec,
-            lexical_query(query, language),
+            lexical,
             language=language,
             mode=mode,
             k=top_k,
             weights=fusion or DEFAULT_FUSION,
             allowed=allowed,
+            named=self._named(lexical.references) if mode == "hybrid" else None,
         )
         hits = make_hits(
             self._reader, self.embedder, query_vec, ranked, highlight=highlight, cache=self._sentence_vectors
@@ -341,12 +343,20 @@ class Index:
             }
         return self._facets
 
-    def _allowed(self, filters: Filters) -> set[int]:
-        """Return the ids of the chunks whose document passes ``filters``."""
-        docs = {d for d, f in self._document_facets().items() if filters.accepts(f)}
+    def _chunks_of(self, docs: set[str]) -> set[int]:
         if self._chunk_docs is None:
             self._chunk_docs = self._reader.chunk_documents()
         return {c for c, d in self._chunk_docs.items() if d in docs}
+
+    def _named(self, references: tuple[str, ...]) -> set[int]:
+        """Return the chunks of the documents that are the regulations ``references`` name."""
+        if not references:
+            return set()
+        return self._chunks_of({d for d, f in self._document_facets().items() if f.reference in references})
+
+    def _allowed(self, filters: Filters) -> set[int]:
+        """Return the ids of the chunks whose document passes ``filters``."""
+        return self._chunks_of({d for d, f in self._document_facets().items() if filters.accepts(f)})
 
     def facets(self) -> dict[str, Any]:
         """Return what the index can be filtered by: document types, year range, sources, categories."""

@@ -42,7 +42,7 @@ class FusionWeights:
     """How much the lexical side's vote counts, per question language, and an exact reference."""
 
     indonesian: float = 0.02
-    english: float = 0.0
+    english: float = 0.05
     reference: float = 0.1
 
 
@@ -137,6 +137,7 @@ class Facets:
     year: int | None = None
     source: str = ""
     category: str = ""
+    reference: str = ""
 
 
 def _first(metadata: Mapping[str, Any], *keys: str) -> str:
@@ -150,10 +151,11 @@ def _first(metadata: Mapping[str, Any], *keys: str) -> str:
 def document_facets(title: str, metadata: Mapping[str, Any], head: str) -> Facets:
     """Read a document's type, year, source and category from its metadata.
 
-    A regulation without a declared type gets its type and year from the reference that opens
-    it: a title that starts with one ("UU 25 Tahun 2009"), or an upper-case one near the top of
-    the text ("PERATURAN PRESIDEN ... NOMOR 95 TAHUN 2018" -> type PERPRES, year 2018). An
-    article that merely cites a regulation in its first sentence is not a regulation.
+    A regulation's own reference (``reference``, e.g. ``uu_25_2009``) is the one that opens it:
+    a title that starts with one ("UU 25 Tahun 2009"), or an upper-case one near the top of the
+    text ("PERATURAN PRESIDEN ... NOMOR 95 TAHUN 2018"); without a declared type it also gives
+    the type and year (PERPRES, 2018). An article that merely cites a regulation in its first
+    sentence is not a regulation.
     """
     doc_type = _first(metadata, "type", "doc_type", "jenis")
     year_text = _first(metadata, "year", "tahun") or _first(metadata, "date", "tanggal")[:4]
@@ -168,6 +170,7 @@ def document_facets(title: str, metadata: Mapping[str, Any], head: str) -> Facet
         year=int(year_text) if year_text.isdigit() else None,
         source=_first(metadata, "source", "sumber", "sitename", "hostname", "url"),
         category=_first(metadata, "category", "kategori", "categories"),
+        reference=opening[0].token if opening else "",
     )
 
 
@@ -201,8 +204,14 @@ def rank(
     k: int,
     weights: FusionWeights = DEFAULT_FUSION,
     allowed: set[int] | None = None,
+    named: set[int] | None = None,
 ) -> list[Ranked]:
-    """Return the ``k`` best chunks for ``mode``, best first; ``allowed`` restricts the chunk ids."""
+    """Return the ``k`` best chunks for ``mode``, best first.
+
+    ``allowed`` restricts the chunk ids; ``named`` holds the chunks of the documents that the
+    question names by reference (a regulation asked for by its number): in hybrid mode they are
+    candidates and get the reference bonus.
+    """
     n = max(CANDIDATES, k)
     if mode == "lexical":
         found = _top(reader.lexical_search(lexical.terms, None if allowed is not None else n), allowed, k)
@@ -214,19 +223,19 @@ def rank(
     pool = _Pool(dense=dict(dense))
     lex_top = _top(reader.lexical_search(lexical.terms, None if allowed is not None else n), allowed, n)
     pool.lexical = dict(lex_top)
-    missing_dense = [i for i in pool.lexical if i not in pool.dense]
+    named = {i for i in named or () if allowed is None or i in allowed}
+    missing_dense = [i for i in (*pool.lexical, *named) if i not in pool.dense]
     if missing_dense:
         scores = reader.vectors_of(missing_dense) @ query_vec
         pool.dense.update(zip(missing_dense, map(float, scores), strict=True))
     missing_lex = [i for i in pool.dense if i not in pool.lexical]
     pool.lexical.update(reader.lexical_scores(lexical.terms, missing_lex))
-    with_ref = set(reader.lexical_scores(lexical.references, list(pool.dense))) if lexical.references else set()
     w = lexical_weight(lexical, language, weights)
     best_lexical = max(pool.lexical.items(), key=lambda kv: (kv[1], -kv[0]), default=(None, 0.0))
     vote = best_lexical[0] if best_lexical[1] > 0 else None
     out = []
     for i, d in pool.dense.items():
-        score = d + (w if i == vote else 0.0) + (weights.reference if i in with_ref else 0.0)
+        score = d + (w if i == vote else 0.0) + (weights.reference if i in named else 0.0)
         out.append(Ranked(i, score, dense=d, lexical=pool.lexical.get(i, 0.0)))
     out.sort(key=lambda r: (-r.score, r.chunk_id))
     return out[:k]
