@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import http.server
 import os
 import shutil
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,3 +52,33 @@ def corpus(tmp_path: Path) -> Path:
     if SEED.exists():
         shutil.copy(SEED, folder / SEED.name)
     return folder
+
+
+PAGE = """<!DOCTYPE html><html lang="id"><head><title>Mal Pelayanan Publik Digital</title>
+<meta name="date" content="2024-06-01"></head><body><nav>Beranda | Berita</nav><article>
+<h1>Mal Pelayanan Publik Digital</h1>
+<p>Mal Pelayanan Publik Digital menyatukan layanan dari berbagai instansi dalam satu aplikasi sehingga warga
+tidak perlu datang ke banyak kantor untuk mengurus dokumen.</p>
+<p>Pemerintah daerah menyambungkan layanan perizinan, kependudukan, dan perpajakan ke platform tersebut.</p>
+</article><footer>Hak cipta</footer></body></html>"""
+
+
+@pytest.fixture
+def local_site() -> Iterator[str]:
+    """Serve a news page (and a 404) on 127.0.0.1 for the URL-fetching tests."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            body = PAGE.encode() if self.path == "/berita/mpp-digital" else b"not found"
+            self.send_response(200 if self.path == "/berita/mpp-digital" else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()

@@ -74,9 +74,7 @@ def test_an_english_question_switches_the_interface_to_english(app_index: Path) 
     assert at.session_state["ui_lang"] == "id" and at.text_input(key="question").placeholder == "Tanyakan sesuatu…"
 
 
-def test_no_confident_answer_still_shows_the_closest_passages(
-    app_index: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_no_confident_answer_still_shows_the_closest_passages(app_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from egov_qa import qa
 
     monkeypatch.setitem(qa.THRESHOLDS, "fake", 99.0)
@@ -158,6 +156,21 @@ def test_a_good_upload_is_indexed_and_found_then_removed(app_index: Path) -> Non
     next(b for b in at.button if b.label.startswith("Hapus")).click().run()
     assert not at.exception
     assert json.loads((app_index / MANIFEST_NAME).read_text())["last_ingest"]["removed"] == 1
+
+
+def test_a_url_is_fetched_saved_and_indexed(app_index: Path, local_site: str) -> None:
+    at = run_app()
+    at.sidebar.radio(key="page").set_value("corpus").run()
+    at.text_input[0].input(f"{local_site}/berita/mpp-digital")
+    next(b for b in at.button if b.label.startswith("Ambil")).click().run()
+    assert not at.exception and not at.error
+    corpus = Path(Settings.from_env().corpus_dir)
+    saved = [p for p in corpus.iterdir() if p.name.endswith("berita-mpp-digital.md")]
+    assert saved and "menyatukan layanan dari berbagai instansi" in saved[0].read_text()
+    assert json.loads((app_index / MANIFEST_NAME).read_text())["last_ingest"]["added"] == 1
+    at.text_input[0].input(f"{local_site}/hilang")
+    next(b for b in at.button if b.label.startswith("Ambil")).click().run()
+    assert any("Could not fetch" in e.value for e in at.error)
 
 
 def test_without_an_index_the_app_says_how_to_build_one() -> None:

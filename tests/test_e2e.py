@@ -133,6 +133,7 @@ def test_ask_in_both_languages_and_add_an_article(server: str, tmp_path: Path) -
         upload = tmp_path / "mpp-digital.md"
         upload.write_text(ARTICLE, encoding="utf-8")
         page.locator("input[type=file]").set_input_files(str(upload))
+        expect(page.get_by_text("mpp-digital.md")).to_be_visible()  # uploaded before the form is sent
         page.get_by_role("button", name="Tambahkan dan perbarui indeks").click()
         expect(page.get_by_text("Indeks diperbarui:")).to_be_visible()
         _shoot(page, tmp_path, "corpus.png")

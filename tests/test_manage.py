@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,13 +10,6 @@ from egov_qa.errors import CorpusError
 from egov_qa.manage import add_file, check_file, fetch_page, remove_file, safe_name
 
 ARTICLE = b"---\ntitle: Catatan\n---\nMal pelayanan publik menyatukan layanan perizinan dan kependudukan.\n"
-PAGE = """<!DOCTYPE html><html lang="id"><head><title>Mal Pelayanan Publik Digital</title>
-<meta name="date" content="2024-06-01"></head><body><nav>Beranda | Berita</nav><article>
-<h1>Mal Pelayanan Publik Digital</h1>
-<p>Mal Pelayanan Publik Digital menyatukan layanan dari berbagai instansi dalam satu aplikasi sehingga warga
-tidak perlu datang ke banyak kantor untuk mengurus dokumen.</p>
-<p>Pemerintah daerah menyambungkan layanan perizinan, kependudukan, dan perpajakan ke platform tersebut.</p>
-</article><footer>Hak cipta</footer></body></html>"""
 
 
 def test_safe_names() -> None:
@@ -81,25 +71,6 @@ def test_remove_deletes_the_file_and_refuses_paths_outside(tmp_path: Path) -> No
         remove_file(corpus, "missing.md")
     remove_file(corpus, "a.md")
     assert not (corpus / "a.md").exists() and (tmp_path / "outside.md").exists()
-
-
-@pytest.fixture
-def local_site() -> Iterator[str]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the http.server API
-            body = PAGE.encode() if self.path == "/berita/mpp-digital" else b"not found"
-            self.send_response(200 if self.path == "/berita/mpp-digital" else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
 
 
 def test_a_fetched_page_becomes_markdown_with_its_main_text(local_site: str, tmp_path: Path) -> None:
