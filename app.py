@@ -217,7 +217,10 @@ def _source_line(hit: Hit, words: dict[str, str]) -> str:
             parts.append(html.escape(str(value)))
     if hit.page:
         parts.append(f"{words['page']} {hit.page}")
-    where = html.escape(str(meta.get("url") or hit.doc_id))
+    url = str(meta.get("url") or "")
+    where = html.escape(url or f"corpus/{hit.doc_id}")
+    if url.startswith(("http://", "https://")):  # only web links become links: no javascript: URLs
+        where = f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener">{where}</a>'
     parts.append(f"{t('score')} {hit.score:.3f}")
     return " · ".join(parts) + f'<br><span class="egov-meta">{where}</span>'
 

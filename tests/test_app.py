@@ -19,6 +19,7 @@ XSS = Document(
     "Berita palsu <script>alert('x')</script> tentang pelayanan publik. "
     "Gambar <img src=x onerror=alert(1)> juga ada di sini.",
     title="<b>Judul</b> berbahaya",
+    metadata={"url": "javascript:alert(1)"},
 )
 
 
@@ -103,6 +104,7 @@ def test_corpus_text_is_escaped_before_it_is_marked(tmp_path: Path, fake_setting
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page and "&lt;b&gt;Judul&lt;/b&gt;" in page
     assert "<script>" not in page and "<img" not in page and "<b>Judul" not in page
+    assert 'href="javascript' not in page and "javascript:alert(1)" in page  # shown, never a link
 
 
 def _upload(at: AppTest, files: list[tuple[str, bytes, str]]) -> AppTest:

@@ -341,3 +341,18 @@ def test_sentence_vector_cache_is_bounded() -> None:
         cache.put((i, "sentences"), np.full((1, 4), i, dtype=np.float32))
     assert cache.get((0, "sentences")) is None
     assert cache.get((2, "sentences")) is not None and cache.get((1, "sentences")) is not None
+
+
+def test_a_loaded_index_keeps_answering_while_a_rebuild_swaps_in_the_next_generation(
+    tmp_path: Path, fake_settings: Settings
+) -> None:
+    docs = [Document("a", "Pelayanan publik daring di kabupaten."), Document("b", "Perizinan berusaha lewat OSS.")]
+    build_index(docs, tmp_path / "ix", settings=fake_settings)
+    old = load_index(tmp_path / "ix", settings=fake_settings)
+    before = [h.doc_id for h in old.search("perizinan OSS", top_k=2)]
+    build_index([*docs, Document("c", "Mal pelayanan publik digital.")], tmp_path / "ix", settings=fake_settings)
+    # the old generation's files are gone from the folder, but the loaded index still reads them
+    assert [h.doc_id for h in old.search("perizinan OSS", top_k=2)] == before
+    assert old.document("b") is not None and "c" not in old.document_ids()
+    new = load_index(tmp_path / "ix", settings=fake_settings)
+    assert "c" in new.document_ids() and new.manifest["generation"] == old.manifest["generation"] + 1
