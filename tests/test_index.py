@@ -31,6 +31,7 @@ class CountingEmbedder(FakeEmbedder):
 @pytest.fixture
 def counting(monkeypatch: pytest.MonkeyPatch) -> CountingEmbedder:
     emb = CountingEmbedder()
+    monkeypatch.setattr("egov_qa.ingest.get_embedder", lambda name, models_dir: emb)
     monkeypatch.setattr("egov_qa.api.get_embedder", lambda name, models_dir: emb)
     return emb
 
@@ -312,6 +313,7 @@ def test_chunks_shrink_to_fit_a_model_with_a_short_sequence_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     emb = ShortModel()
+    monkeypatch.setattr("egov_qa.ingest.get_embedder", lambda name, models_dir: emb)
     monkeypatch.setattr("egov_qa.api.get_embedder", lambda name, models_dir: emb)
     body = " ".join(f"Kalimat {i} tentang layanan publik digital." for i in range(60))
     build_index([Document("long", body, title="Judul dokumen yang cukup panjang")], tmp_path / "ix")

@@ -7,7 +7,6 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,11 +14,9 @@ import click
 
 from egov_qa import __version__
 from egov_qa.api import build_index, load_index
+from egov_qa.cli_output import answer_record, hit_record, marked, print_answer, print_report, source_line
 from egov_qa.config import Settings
 from egov_qa.errors import EgovQAError
-from egov_qa.highlight import segments
-from egov_qa.qa import labels
-from egov_qa.records import Answer, Hit, IngestReport, SearchResult
 from egov_qa.retrieval import MODES, Filters
 
 _INDEX_HELP = "Index folder [env EGOV_QA_INDEX_DIR; default index/]."
@@ -100,18 +97,6 @@ def _progress_bar() -> tuple[Callable[[int, int], None], Callable[[], None]]:
     return update, close
 
 
-def _print_report(report: IngestReport, index_dir: Path) -> None:
-    click.echo(
-        f"Added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
-        f"unchanged {len(report.unchanged)}, skipped {len(report.skipped)}; "
-        f"embedded {report.chunks_embedded} chunks in {report.seconds:.1f} s."
-    )
-    for label, items in (("Skipped", report.skipped), ("Note", report.notes)):
-        for item in items:
-            click.echo(f"  {label}: {item.source}: {item.reason}")
-    click.echo(f"Index {index_dir}: {report.total_documents} documents, {report.total_chunks} chunks.")
-
-
 @main.command()
 @click.argument("corpus", required=False, type=click.Path(path_type=Path))
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_INDEX_HELP)
@@ -131,55 +116,7 @@ def ingest(ctx: click.Context, corpus: Path | None, index_dir: Path | None, mode
             report = build_index(s.corpus_dir, s.index_dir, model=s.model, full=full, settings=s, progress=update)
         finally:
             close()
-    _print_report(report, s.index_dir)
-
-
-def _marked(hit: Hit, color: bool) -> str:
-    """Render the passage: evidence sentences as [[…]], matched question words as *…* (styled on a terminal)."""
-    out, open_sentence = [], False
-    for piece, sentence, term in segments(hit.text, hit.highlights, hit.terms):
-        if color:
-            out.append(click.style(piece, bold=sentence or term, underline=sentence, fg="yellow" if term else None))
-            continue
-        if sentence != open_sentence:
-            out.append("[[" if sentence else "]]")
-            open_sentence = sentence
-        out.append(f"*{piece}*" if term else piece)
-    if open_sentence:
-        out.append("]]")
-    return " ".join("".join(out).split())
-
-
-def _source(hit: Hit) -> str:
-    parts = [hit.doc_id]
-    if hit.page:
-        parts.append(f"p. {hit.page}")
-    if date := hit.metadata.get("date"):
-        parts.append(str(date))
-    return ", ".join(parts)
-
-
-def _hit_record(result: SearchResult, hit: Hit) -> dict[str, Any]:
-    return {"query": result.query, "language": result.language, "mode": result.mode, **_hit_record_fields(hit)}
-
-
-def _hit_record_fields(hit: Hit) -> dict[str, Any]:
-    return {
-        "rank": hit.rank,
-        "score": round(hit.score, 6),
-        "doc_id": hit.doc_id,
-        "title": hit.title,
-        "heading": hit.heading,
-        "page": hit.page,
-        "start": hit.start,
-        "end": hit.end,
-        "text": hit.text,
-        "highlights": [list(h) for h in hit.highlights],
-        "highlight_text": [hit.text[s:e] for s, e in hit.highlights],
-        "dense_score": hit.dense_score,
-        "lexical_score": hit.lexical_score,
-        "metadata": dict(hit.metadata),
-    }
+    print_report(report, s.index_dir)
 
 
 @main.command()
@@ -209,7 +146,7 @@ def search(
         result = index.search(question, top_k=top_k, mode=mode, filters=wanted)  # type: ignore[arg-type]
     if as_json:
         for hit in result:
-            click.echo(json.dumps(_hit_record(result, hit), ensure_ascii=False))
+            click.echo(json.dumps(hit_record(result, hit), ensure_ascii=False))
         return
     lang = {"id": "Indonesian", "en": "English"}.get(result.language, result.language)
     click.echo(f"Question language: {lang}" + (" (question cut to the model's limit)" if result.truncated else ""))
@@ -217,45 +154,10 @@ def search(
         click.echo("No passages match the filters." if wanted.active else "No passages: the index is empty.")
     color = sys.stdout.isatty()
     for hit in result:
-        click.echo(f"\n[{hit.rank}] {hit.score:.3f}  {hit.title or hit.doc_id}  ({_source(hit)})")
+        click.echo(f"\n[{hit.rank}] {hit.score:.3f}  {hit.title or hit.doc_id}  ({source_line(hit)})")
         if hit.heading:
             click.echo(f"    § {hit.heading}")
-        click.echo(f"    {_marked(hit, color)}")
-
-
-def _answer_record(answer: Answer) -> dict[str, Any]:
-    return {
-        "question": answer.question,
-        "language": answer.language,
-        "answered": answer.answered,
-        "confidence": round(answer.confidence, 6),
-        "threshold": answer.threshold,
-        "message": answer.message,
-        "evidence": [asdict(e) for e in answer.evidence],
-        "hits": [
-            {**_hit_record_fields(h), "terms": [list(t) for t in h.terms], "sentences": [list(t) for t in h.sentences]}
-            for h in answer.hits
-        ],
-    }
-
-
-def _print_answer(answer: Answer, color: bool) -> None:
-    words = labels(answer.language)
-    click.echo(f"{answer.message} ({words['confidence']} {answer.confidence:.3f})")
-    if answer.evidence:
-        click.echo(f"\n{words['evidence']}:")
-    for i, ev in enumerate(answer.evidence, start=1):
-        cite = [ev.title or ev.doc_id]
-        if ev.page:
-            cite.append(f"{words['page']} {ev.page}")
-        if ev.date:
-            cite.append(ev.date)
-        text = click.style(ev.text, bold=True) if color else ev.text
-        click.echo(f"  {i}. {' '.join(text.split())}\n     — {', '.join(cite)} [{ev.doc_id}]")
-    click.echo(f"\n{words['passages']}:")
-    for hit in answer.hits:
-        click.echo(f"\n[{hit.rank}] {hit.score:.3f}  {hit.title or hit.doc_id}  ({_source(hit)})")
-        click.echo(f"    {_marked(hit, color)}")
+        click.echo(f"    {marked(hit, color)}")
 
 
 @main.command()
@@ -286,9 +188,9 @@ def ask(
         index = load_index(s.index_dir, model=s.model, settings=s)
         answer = index.ask(question, top_k=top_k, threshold=threshold, mode=mode, filters=wanted)  # type: ignore[arg-type]
     if as_json:
-        click.echo(json.dumps(_answer_record(answer), ensure_ascii=False))
+        click.echo(json.dumps(answer_record(answer), ensure_ascii=False))
     else:
-        _print_answer(answer, sys.stdout.isatty())
+        print_answer(answer, sys.stdout.isatty())
 
 
 def _find_app() -> Path:
