@@ -8,11 +8,13 @@ after a rebuild.
 from __future__ import annotations
 
 import html
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from egov_qa import Answer, EgovQAError, Hit, Index, Settings, build_index, load_index
+from egov_qa import Answer, EgovQAError, Embedder, Hit, Index, Settings, build_index, load_index
+from egov_qa.embedding import get_embedder
 from egov_qa.glossary import load_glossary
 from egov_qa.highlight import segments
 from egov_qa.language import detect_language
@@ -124,10 +126,16 @@ mark.ev mark.term, mark.term.ev { background: #ffc233; }
 """
 
 
+@st.cache_resource(show_spinner=False)
+def get_model(name: str, models_dir: str) -> Embedder:
+    """Load an embedding model once per process: a rebuilt index reuses it instead of loading it again."""
+    return get_embedder(name, models_dir=Path(models_dir))
+
+
 @st.cache_resource(max_entries=2, show_spinner=False)
-def get_index(index_dir: str, generation: int) -> Index:
+def get_index(index_dir: str, generation: int, model: str, models_dir: str) -> Index:
     """Load the index once per generation; shared read-only by every session."""
-    return load_index(index_dir)
+    return load_index(index_dir, embedder=get_model(model, models_dir))
 
 
 def passage_html(text: str, sentences: Any, terms: Any) -> str:
@@ -150,7 +158,8 @@ def current_index(settings: Settings) -> Index | None:
     """Return the cached index of the current generation, or None when there is none yet."""
     try:
         manifest = read_manifest(settings.index_dir)
-        return get_index(str(settings.index_dir), int(manifest.get("generation", 0)))
+        generation, model = int(manifest.get("generation", 0)), str(manifest["model"]["name"])
+        return get_index(str(settings.index_dir), generation, model, str(settings.models_dir))
     except EgovQAError as exc:
         st.session_state["index_error"] = str(exc)
         return None

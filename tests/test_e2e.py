@@ -109,36 +109,43 @@ def test_ask_in_both_languages_and_add_an_article(server: str, tmp_path: Path) -
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=flags)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(180_000)
-        expect.set_options(timeout=180_000)  # the first page loads the model (tens of seconds on 2 cores)
-        page.goto(server)
-        expect(page.get_by_text("Apa fungsi Nomor Induk Berusaha (NIB)?")).to_be_visible()
-        _shoot(page, tmp_path, "home.png")
+        try:
+            page.set_default_timeout(180_000)
+            expect.set_options(timeout=180_000)  # the first page loads the model (tens of seconds on 2 cores)
+            page.goto(server)
+            expect(page.get_by_text("Apa fungsi Nomor Induk Berusaha (NIB)?")).to_be_visible()
+            _shoot(page, tmp_path, "home.png")
 
-        _ask(page, "What does the business identification number do?")
-        expect(page.get_by_text("Related passages")).to_be_visible()
-        evidence = page.locator("mark.ev").first
-        expect(evidence).to_be_visible()
-        marked = " ".join(page.locator("mark.ev").all_inner_texts())
-        assert "NIB" in marked and "usaha" in marked  # the Indonesian sentence that answers it
-        _shoot(page, tmp_path, "ask-english.png")
+            _ask(page, "What does the business identification number do?")
+            expect(page.get_by_text("Related passages")).to_be_visible()
+            evidence = page.locator("mark.ev").first
+            expect(evidence).to_be_visible()
+            marked = " ".join(page.locator("mark.ev").all_inner_texts())
+            assert "NIB" in marked and "usaha" in marked  # the Indonesian sentence that answers it
+            _shoot(page, tmp_path, "ask-english.png")
 
-        _ask(page, "Siapa yang mengevaluasi penerapan SPBE?")
-        expect(page.get_by_text("Bagian teks terkait")).to_be_visible()
-        expect(page.locator("mark.term").first).to_be_visible()
-        assert "PANRB" in " ".join(page.locator("mark.ev").all_inner_texts())
-        _shoot(page, tmp_path, "ask-indonesian.png")
+            _ask(page, "Siapa yang mengevaluasi penerapan SPBE?")
+            expect(page.get_by_text("Bagian teks terkait")).to_be_visible()
+            expect(page.locator("mark.term").first).to_be_visible()
+            assert "PANRB" in " ".join(page.locator("mark.ev").all_inner_texts())
+            _shoot(page, tmp_path, "ask-indonesian.png")
 
-        page.get_by_text("Korpus / Corpus").click()
-        upload = tmp_path / "mpp-digital.md"
-        upload.write_text(ARTICLE, encoding="utf-8")
-        page.locator("input[type=file]").set_input_files(str(upload))
-        expect(page.get_by_text("mpp-digital.md")).to_be_visible()  # uploaded before the form is sent
-        page.get_by_role("button", name="Tambahkan dan perbarui indeks").click()
-        expect(page.get_by_text("Indeks diperbarui:")).to_be_visible()
-        _shoot(page, tmp_path, "corpus.png")
+            page.get_by_text("Korpus / Corpus").click()
+            upload = tmp_path / "mpp-digital.md"
+            upload.write_text(ARTICLE, encoding="utf-8")
+            page.locator("input[type=file]").set_input_files(str(upload))
+            expect(page.get_by_text("mpp-digital.md")).to_be_visible()  # uploaded before the form is sent
+            page.get_by_role("button", name="Tambahkan dan perbarui indeks").click()
+            expect(page.get_by_text("Indeks diperbarui:")).to_be_visible()
+            _shoot(page, tmp_path, "corpus.png")
 
-        page.get_by_text("Tanya / Ask").click()
-        _ask(page, "Apa itu MPP Digital?")
-        expect(page.locator(".egov-hit").first).to_contain_text("Mal Pelayanan Publik Digital Diluncurkan")
+            page.get_by_text("Tanya / Ask").click()
+            _ask(page, "Apa itu MPP Digital?")
+            expect(page.locator(".egov-hit").first).to_contain_text("Mal Pelayanan Publik Digital Diluncurkan")
+        except Exception as exc:
+            # leave what is needed to see why: the page as it was, and the server's log
+            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            log = (tmp_path / "serve.log").read_text()[-4000:]
+            exc.add_note(f"screenshot: {tmp_path / 'failure.png'}\nserver log (tail):\n{log}")
+            raise
         browser.close()
