@@ -61,7 +61,8 @@ _REFERENCE = re.compile(
     re.IGNORECASE,
 )
 _ARTICLE = re.compile(r"\b(?:pasal|article)\s+(\d{1,4}[a-z]?)\b", re.IGNORECASE)
-_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+# a word: letters and digits, with inner hyphens or apostrophes (e-KTP, undang-undang)
+WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
 STOPWORDS = frozenset(
     """
@@ -145,6 +146,6 @@ def analyze(text: str) -> list[str]:
     """Return the index terms of ``text``: references and Pasal numbers as tokens, then the words."""
     terms = [r.token for r in references(text)]
     terms += [f"pasal_{m.group(1).lower()}" for m in _ARTICLE.finditer(text)]
-    for m in _WORD.finditer(text):
+    for m in WORD.finditer(text):
         terms += word_terms(m.group())
     return terms

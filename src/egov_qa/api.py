@@ -18,6 +18,7 @@ from egov_qa.records import Answer, Document, SearchResult
 from egov_qa.retrieval import (
     DEFAULT_FUSION,
     MODES,
+    NO_LEXICAL,
     Facets,
     Filters,
     FusionWeights,
@@ -106,7 +107,7 @@ class Index:
         text, truncated = self._fit(text)
         query_vec = self.embedder.embed_queries([text])[0]
         allowed = self._allowed(filters) if filters is not None and filters.active else None
-        lexical = lexical_query(query, language)
+        lexical = lexical_query(query, language) if mode != "dense" else NO_LEXICAL  # no analysis for dense
         ranked = rank(
             self._reader,
             query_vec,

@@ -6,15 +6,13 @@ occurs in Indonesian text, its glossary translation does) and by the app for too
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from egov_qa.analysis import STOPWORDS
+from egov_qa.analysis import STOPWORDS, WORD
 
 _MAX_PHRASE = 8
-_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +38,7 @@ class Expansion:
 
 
 def _key(text: str) -> tuple[str, ...]:
-    return tuple(_norm(w) for w in _WORD.findall(text))
+    return tuple(_norm(w) for w in WORD.findall(text))
 
 
 def _norm(word: str) -> str:
@@ -85,7 +83,7 @@ class Glossary:
 
     def expand(self, question: str) -> Expansion:
         """Find glossary terms in an English ``question``, longest match first, left to right."""
-        words = _WORD.findall(question)
+        words = WORD.findall(question)
         keys = [_norm(w) for w in words]
         content = [i for i, k in enumerate(keys) if k not in STOPWORDS and words[i].lower() not in STOPWORDS]
         covered: set[int] = set()

@@ -19,14 +19,13 @@ by ``benchmarks/bench_hybrid.py`` (see docs/BENCHMARKS.md).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
-from egov_qa.analysis import STOPWORDS, analyze, is_acronym, references, word_terms
+from egov_qa.analysis import STOPWORDS, WORD, analyze, is_acronym, references, word_terms
 from egov_qa.errors import QueryError
 from egov_qa.glossary import Glossary, load_glossary
 from egov_qa.store import IndexReader
@@ -34,7 +33,6 @@ from egov_qa.store import IndexReader
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
 CANDIDATES = 100
-_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +56,9 @@ class LexicalQuery:
     coverage: float
 
 
+NO_LEXICAL = LexicalQuery((), (), 0.0)
+
+
 def lexical_query(question: str, language: str, glossary: Glossary | None = None) -> LexicalQuery:
     """Analyse a question for BM25: Indonesian as it is, English through the glossary.
 
@@ -68,7 +69,7 @@ def lexical_query(question: str, language: str, glossary: Glossary | None = None
     if language != "en":
         return LexicalQuery(tuple(analyze(question)), refs, 1.0)
     expansion = (glossary or load_glossary()).expand(question)
-    words = _WORD.findall(question)
+    words = WORD.findall(question)
     content = [w for w in words if w.lower() not in STOPWORDS]
     neutral = [
         w
@@ -184,12 +185,6 @@ class Ranked:
     lexical: float | None = None
 
 
-@dataclass(slots=True)
-class _Pool:
-    dense: dict[int, float] = field(default_factory=dict)
-    lexical: dict[int, float] = field(default_factory=dict)
-
-
 def _top(pairs: Sequence[tuple[int, float]], allowed: set[int] | None, n: int) -> list[tuple[int, float]]:
     return [(i, s) for i, s in pairs if allowed is None or i in allowed][:n]
 
@@ -213,29 +208,25 @@ def rank(
     candidates and get the reference bonus.
     """
     n = max(CANDIDATES, k)
+    limit = None if allowed is not None else n  # filtered: rank every match, then keep the allowed
     if mode == "lexical":
-        found = _top(reader.lexical_search(lexical.terms, None if allowed is not None else n), allowed, k)
+        found = _top(reader.lexical_search(lexical.terms, limit), allowed, k)
         return [Ranked(i, s, lexical=s) for i, s in found]
-    dense = reader.dense_all(query_vec) if allowed is not None else reader.search(query_vec, n)
-    dense = _top(dense, allowed, n)
+    dense_top = _top(reader.dense_all(query_vec) if allowed is not None else reader.search(query_vec, n), allowed, n)
     if mode == "dense":
-        return [Ranked(i, s, dense=s) for i, s in dense[:k]]
-    pool = _Pool(dense=dict(dense))
-    lex_top = _top(reader.lexical_search(lexical.terms, None if allowed is not None else n), allowed, n)
-    pool.lexical = dict(lex_top)
+        return [Ranked(i, s, dense=s) for i, s in dense_top[:k]]
+    lex_top = _top(reader.lexical_search(lexical.terms, limit), allowed, n)
+    dense, lex = dict(dense_top), dict(lex_top)
     named = {i for i in named or () if allowed is None or i in allowed}
-    missing_dense = [i for i in (*pool.lexical, *named) if i not in pool.dense]
+    missing_dense = [i for i in (*lex, *named) if i not in dense]
     if missing_dense:
-        scores = reader.vectors_of(missing_dense) @ query_vec
-        pool.dense.update(zip(missing_dense, map(float, scores), strict=True))
-    missing_lex = [i for i in pool.dense if i not in pool.lexical]
-    pool.lexical.update(reader.lexical_scores(lexical.terms, missing_lex))
+        dense.update(zip(missing_dense, map(float, reader.vectors_of(missing_dense) @ query_vec), strict=True))
+    lex.update(reader.lexical_scores(lexical.terms, [i for i in dense if i not in lex]))  # for Hit.lexical_score
     w = lexical_weight(lexical, language, weights)
-    best_lexical = max(pool.lexical.items(), key=lambda kv: (kv[1], -kv[0]), default=(None, 0.0))
-    vote = best_lexical[0] if best_lexical[1] > 0 else None
+    vote = lex_top[0][0] if lex_top else None  # the lexical side's best passage
     out = []
-    for i, d in pool.dense.items():
+    for i, d in dense.items():
         score = d + (w if i == vote else 0.0) + (weights.reference if i in named else 0.0)
-        out.append(Ranked(i, score, dense=d, lexical=pool.lexical.get(i, 0.0)))
+        out.append(Ranked(i, score, dense=d, lexical=lex.get(i, 0.0)))
     out.sort(key=lambda r: (-r.score, r.chunk_id))
     return out[:k]

@@ -169,7 +169,10 @@ class IndexReader:
         """
         if not terms or not self.has_lexical:
             return []
-        sql = "SELECT rowid, -bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ? ORDER BY bm25(chunk_terms)"
+        sql = (
+            "SELECT rowid, -bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ?"
+            " ORDER BY bm25(chunk_terms), rowid"
+        )
         params: list[Any] = [_match(terms)]
         if k is not None:
             sql += " LIMIT ?"
