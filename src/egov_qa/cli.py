@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 import click
 
 from egov_qa import __version__
-from egov_qa.api import build_index, load_index
-from egov_qa.cli_output import answer_record, hit_record, marked, print_answer, print_report, source_line
+from egov_qa.api import Index, build_index, load_index
+from egov_qa.cli_output import answer_record, hit_record, print_answer, print_hit, print_report
 from egov_qa.config import Settings
 from egov_qa.errors import EgovQAError
 from egov_qa.retrieval import MODES, Filters
@@ -60,6 +60,16 @@ def _errors() -> Iterator[None]:
         yield
     except EgovQAError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _open(
+    ctx: click.Context, index_dir: Path | None, model: str | None, filters: dict[str, Any]
+) -> tuple[Index, Filters]:
+    """Read the filter options and load the index, as search and ask both do."""
+    s = _settings(ctx).with_overrides(index_dir=index_dir, model=model)
+    with _errors():
+        wanted = _filters(filters)
+        return load_index(s.index_dir, model=s.model, settings=s), wanted
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -139,10 +149,8 @@ def search(
     **filters: Any,
 ) -> None:
     """Find the passages that answer QUESTION (Indonesian or English)."""
-    s = _settings(ctx).with_overrides(index_dir=index_dir, model=model)
+    index, wanted = _open(ctx, index_dir, model, filters)
     with _errors():
-        wanted = _filters(filters)
-        index = load_index(s.index_dir, model=s.model, settings=s)
         result = index.search(question, top_k=top_k, mode=mode, filters=wanted)  # type: ignore[arg-type]
     if as_json:
         for hit in result:
@@ -154,10 +162,7 @@ def search(
         click.echo("No passages match the filters." if wanted.active else "No passages: the index is empty.")
     color = sys.stdout.isatty()
     for hit in result:
-        click.echo(f"\n[{hit.rank}] {hit.score:.3f}  {hit.title or hit.doc_id}  ({source_line(hit)})")
-        if hit.heading:
-            click.echo(f"    § {hit.heading}")
-        click.echo(f"    {marked(hit, color)}")
+        print_hit(hit, color, heading=True)
 
 
 @main.command()
@@ -182,10 +187,8 @@ def ask(
     **filters: Any,
 ) -> None:
     """Answer QUESTION with the sentences that answer it and their sources, or say none was found."""
-    s = _settings(ctx).with_overrides(index_dir=index_dir, model=model)
+    index, wanted = _open(ctx, index_dir, model, filters)
     with _errors():
-        wanted = _filters(filters)
-        index = load_index(s.index_dir, model=s.model, settings=s)
         answer = index.ask(question, top_k=top_k, threshold=threshold, mode=mode, filters=wanted)  # type: ignore[arg-type]
     if as_json:
         click.echo(json.dumps(answer_record(answer), ensure_ascii=False))

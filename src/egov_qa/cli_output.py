@@ -110,5 +110,12 @@ def print_answer(answer: Answer, color: bool) -> None:
         click.echo(f"  {i}. {' '.join(text.split())}\n     — {', '.join(cite)} [{ev.doc_id}]")
     click.echo(f"\n{words['passages']}:")
     for hit in answer.hits:
-        click.echo(f"\n[{hit.rank}] {hit.score:.3f}  {hit.title or hit.doc_id}  ({source_line(hit)})")
-        click.echo(f"    {marked(hit, color)}")
+        print_hit(hit, color, heading=False)
+
+
+def print_hit(hit: Hit, color: bool, *, heading: bool) -> None:
+    """Print one passage: rank, score, title and source, its section heading if asked, the marked text."""
+    click.echo(f"\n[{hit.rank}] {hit.score:.3f}  {hit.title or hit.doc_id}  ({source_line(hit)})")
+    if heading and hit.heading:
+        click.echo(f"    § {hit.heading}")
+    click.echo(f"    {marked(hit, color)}")
