@@ -26,7 +26,7 @@ import json
 import random
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from bench_core import DATA, ROOT, machine, ntrex_data, tydi_data
 from egov_qa import Document, Index, Settings, build_index, load_index
 from egov_qa.corpus.pdf import paged_document
 from egov_qa.embedding import SentenceTransformerEmbedder, get_embedder
-from egov_qa.evaluation import documents_in_order, query_metrics
+from egov_qa.evaluation import documents_in_order, mean_metrics
 from egov_qa.language import detect_language
 from egov_qa.modelprep import DEFAULT_MODEL
 from egov_qa.retrieval import DEFAULT_FUSION, FusionWeights, Mode, lexical_query, rank
@@ -70,14 +70,17 @@ class Runner:
         self.chunk_docs = index._reader.chunk_documents()
 
     def metrics(self, mode: Mode, weights: FusionWeights = DEFAULT_FUSION) -> dict[str, float]:
-        totals: dict[str, float] = {}
-        for (_, relevant), vec, lang, lex in zip(self.queries, self.vectors, self.languages, self.lexical, strict=True):
-            named = self.index._named(lex.references) if mode == "hybrid" else None
-            ranked = rank(self.index._reader, vec, lex, language=lang, mode=mode, k=DEPTH, weights=weights, named=named)
-            docs = documents_in_order(self.chunk_docs[r.chunk_id] for r in ranked)
-            for key, value in query_metrics(docs, relevant).items():
-                totals[key] = totals.get(key, 0.0) + value
-        return {key: round(value / len(self.queries), 4) for key, value in totals.items()}
+        def ranked() -> Iterator[tuple[list[str], frozenset[str]]]:
+            for (_, relevant), vec, lang, lex in zip(
+                self.queries, self.vectors, self.languages, self.lexical, strict=True
+            ):
+                named = self.index._named(lex.references) if mode == "hybrid" else None
+                found = rank(
+                    self.index._reader, vec, lex, language=lang, mode=mode, k=DEPTH, weights=weights, named=named
+                )
+                yield documents_in_order(self.chunk_docs[r.chunk_id] for r in found), relevant
+
+        return {key: round(value, 4) for key, value in mean_metrics(ranked()).items()}
 
     def side_by_side(self, weights: FusionWeights) -> dict[str, Any]:
         return {

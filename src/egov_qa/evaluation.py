@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,10 +90,22 @@ def evaluate(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, float]:
     """Average the metrics of ``retrieve`` (query -> ranked chunk doc ids) over ``queries``."""
+
+    def ranked() -> Iterator[tuple[list[str], frozenset[str]]]:
+        for n, q in enumerate(queries, start=1):
+            yield documents_in_order(retrieve(q.query)), q.relevant
+            if progress is not None:
+                progress(n, len(queries))
+
+    return mean_metrics(ranked())
+
+
+def mean_metrics(ranked: Iterable[tuple[Sequence[str], frozenset[str]]]) -> dict[str, float]:
+    """Average :func:`query_metrics` over (ranked document ids, relevant ids) pairs."""
     totals: dict[str, float] = {}
-    for n, q in enumerate(queries, start=1):
-        for key, value in query_metrics(documents_in_order(retrieve(q.query)), q.relevant).items():
+    count = 0
+    for docs, relevant in ranked:
+        count += 1
+        for key, value in query_metrics(docs, relevant).items():
             totals[key] = totals.get(key, 0.0) + value
-        if progress is not None:
-            progress(n, len(queries))
-    return {key: value / len(queries) for key, value in totals.items()}
+    return {key: value / count for key, value in totals.items()} if count else {}
