@@ -379,9 +379,10 @@ def corpus_page(index: Index | None, settings: Settings) -> None:
             rebuild(settings, index)
         except EgovQAError as exc:
             st.error(str(exc))
-    if index is not None and index.document_ids():
+    doc_ids = index.document_ids() if index is not None else []
+    if doc_ids:
         st.subheader(t("remove"))
-        doc_id = st.selectbox(t("remove"), index.document_ids(), label_visibility="collapsed")
+        doc_id = st.selectbox(t("remove"), doc_ids, label_visibility="collapsed")
         confirm = st.checkbox(t("remove_confirm"))
         if st.button(t("remove_button"), disabled=not confirm):
             try:
