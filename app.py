@@ -8,20 +8,31 @@ after a rebuild.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from egov_qa import Answer, EgovQAError, Embedder, Hit, Index, Settings, build_index, load_index
-from egov_qa.embedding import get_embedder
-from egov_qa.glossary import load_glossary
-from egov_qa.highlight import segments
-from egov_qa.language import detect_language
-from egov_qa.manage import MAX_UPLOAD_BYTES, add_file, fetch_page, remove_file
-from egov_qa.qa import labels
-from egov_qa.retrieval import MODES, Filters
-from egov_qa.store import read_manifest
+from egov_qa import (
+    MODES,
+    Answer,
+    Corpus,
+    CorpusReport,
+    EgovQAError,
+    Embedder,
+    Filters,
+    Hit,
+    Index,
+    Manifest,
+    Settings,
+    detect_language,
+    labels,
+    load_embedder,
+    load_glossary,
+    load_index,
+    segments,
+)
 
 EXAMPLES = {
     "id": [
@@ -114,6 +125,7 @@ UI = {
     },
 }
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
+Progress = Callable[[int, int], None]
 PAGES = {"ask": "Tanya / Ask", "corpus": "Korpus / Corpus"}
 CSS = """
 <style>
@@ -129,7 +141,7 @@ mark.ev mark.term, mark.term.ev { background: #ffc233; }
 @st.cache_resource(show_spinner=False)
 def get_model(name: str, models_dir: str) -> Embedder:
     """Load an embedding model once per process: a rebuilt index reuses it instead of loading it again."""
-    return get_embedder(name, models_dir=Path(models_dir))
+    return load_embedder(name, settings=Settings(models_dir=Path(models_dir)))
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -157,9 +169,8 @@ def t(key: str) -> str:
 def current_index(settings: Settings) -> Index | None:
     """Return the cached index of the current generation, or None when there is none yet."""
     try:
-        manifest = read_manifest(settings.index_dir)
-        generation, model = int(manifest.get("generation", 0)), str(manifest["model"]["name"])
-        return get_index(str(settings.index_dir), generation, model, str(settings.models_dir))
+        manifest = Manifest.read(settings.index_dir)
+        return get_index(str(settings.index_dir), manifest.generation, manifest.model.name, str(settings.models_dir))
     except EgovQAError as exc:
         st.session_state["index_error"] = str(exc)
         return None
@@ -178,22 +189,22 @@ def sidebar_ui(index: Index | None) -> dict[str, Any]:
     values["mode"] = sb.selectbox(t("mode"), MODES, index=MODES.index("hybrid"))
     facets = index.facets()
     with sb.expander(t("filters"), expanded=False):
-        types = st.multiselect(t("type"), facets["doc_types"]) if facets["doc_types"] else []
+        types = st.multiselect(t("type"), facets.doc_types) if facets.doc_types else []
         years = None
-        if facets["years"] and facets["years"][0] < facets["years"][1]:
-            years = st.slider(t("year"), facets["years"][0], facets["years"][1], facets["years"])
-        sources = st.multiselect(t("source"), facets["sources"]) if facets["sources"] else []
-        categories = st.multiselect(t("category"), facets["categories"]) if facets["categories"] else []
+        if facets.years and facets.years[0] < facets.years[1]:
+            years = st.slider(t("year"), facets.years[0], facets.years[1], facets.years)
+        sources = st.multiselect(t("source"), facets.sources) if facets.sources else []
+        categories = st.multiselect(t("category"), facets.categories) if facets.categories else []
     values["filters"] = Filters(
         doc_types=tuple(types),
-        year_from=years[0] if years and years != facets["years"] else None,
-        year_to=years[1] if years and years != facets["years"] else None,
+        year_from=years[0] if years and years != facets.years else None,
+        year_to=years[1] if years and years != facets.years else None,
         sources=tuple(sources),
         categories=tuple(categories),
     )
     m = index.manifest
-    sb.caption(f"{t('loaded')}: `{index.path}` · {m['counts']['documents']} {t('documents').lower()}, "
-               f"{m['counts']['chunks']} {t('chunks').lower()} · {t('model')}: `{m['model']['name']}`")  # fmt: skip
+    sb.caption(f"{t('loaded')}: `{index.path}` · {m.documents} {t('documents').lower()}, "
+               f"{m.chunks} {t('chunks').lower()} · {t('model')}: `{m.model.name}`")  # fmt: skip
     return values
 
 
@@ -219,17 +230,16 @@ def _ask_example(text: str) -> None:
 
 
 def _source_line(hit: Hit, words: dict[str, str]) -> str:
-    meta = hit.metadata
-    parts = [f"<b>{html.escape(hit.title or hit.doc_id)}</b>"]
-    for value in (meta.get("source"), meta.get("date"), meta.get("type")):
+    cite = hit.citation
+    parts = [f"<b>{html.escape(cite.title or cite.doc_id)}</b>"]
+    for value in (cite.source, cite.date, cite.doc_type):
         if value:
-            parts.append(html.escape(str(value)))
-    if hit.page:
-        parts.append(f"{words['page']} {hit.page}")
-    url = str(meta.get("url") or "")
-    where = html.escape(url or f"corpus/{hit.doc_id}")
-    if url.startswith(("http://", "https://")):  # only web links become links: no javascript: URLs
-        where = f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener">{where}</a>'
+            parts.append(html.escape(value))
+    if cite.page:
+        parts.append(f"{words['page']} {cite.page}")
+    where = html.escape(cite.url or str(hit.metadata.get("url") or "") or f"corpus/{cite.doc_id}")
+    if cite.url:  # only http(s) addresses are Citation.url: no javascript: links
+        where = f'<a href="{html.escape(cite.url, quote=True)}" target="_blank" rel="noopener">{where}</a>'
     parts.append(f"{t('score')} {hit.score:.3f}")
     return " · ".join(parts) + f'<br><span class="egov-meta">{where}</span>'
 
@@ -242,9 +252,7 @@ def render_answer(answer: Answer, index: Index) -> None:
     box(f"{answer.message} ({words['confidence']} {answer.confidence:.3f})")
     if answer.answered:
         for ev in answer.evidence:
-            cite = ", ".join(
-                x for x in (ev.title or ev.doc_id, ev.date or "", f"{words['page']} {ev.page}" if ev.page else "") if x
-            )
+            cite = ev.citation.text(answer.language)
             st.markdown(
                 f'<div class="egov-card"><mark class="ev">{html.escape(ev.text)}</mark>'
                 f'<br><span class="egov-meta">{words["source"]}: {html.escape(cite)}</span></div>',
@@ -300,39 +308,39 @@ def status_ui(index: Index | None, settings: Settings) -> None:
         return
     m = index.manifest
     c1, c2 = st.columns(2)
-    c1.metric(t("documents"), m["counts"]["documents"])
-    c2.metric(t("chunks"), m["counts"]["chunks"])
-    st.caption(f"{t('model')}: `{m['model']['name']}`")
-    st.caption(f"{t('built')}: {m['built_at']} · {settings.index_dir} · corpus {settings.corpus_dir}")
-    skipped = m.get("last_ingest", {}).get("skipped", [])
-    if skipped:
+    c1.metric(t("documents"), m.documents)
+    c2.metric(t("chunks"), m.chunks)
+    st.caption(f"{t('model')}: `{m.model.name}`")
+    st.caption(f"{t('built')}: {m.built_at} · {settings.index_dir} · corpus {settings.corpus_dir}")
+    if m.last_ingest.skipped:
         st.write(f"{t('skipped')}:")
-        st.table([{"file": s["source"], "reason": s["reason"]} for s in skipped])
+        st.table([{"file": s.source, "reason": s.reason} for s in m.last_ingest.skipped])
 
 
-def rebuild(settings: Settings, index: Index | None) -> None:
-    """Update the index from the corpus folder with a progress bar; the new generation is loaded next run."""
+def apply_change(settings: Settings, index: Index | None, change: Callable[[Corpus, Progress], CorpusReport]) -> None:
+    """Run a corpus operation and its index update with a progress bar; the new generation is loaded next run."""
     bar = st.progress(0.0, text=t("updating"))
 
     def progress(done: int, total: int) -> None:
         bar.progress(done / total if total else 1.0, text=f"{t('updating')} {done}/{total}")
 
+    corpus = Corpus(settings, embedder=index.embedder if index is not None else None)
     try:
-        report = build_index(
-            settings.corpus_dir,
-            settings.index_dir,
-            settings=settings,
-            progress=progress,
-            embedder=index.embedder if index is not None else None,
-        )
+        report = change(corpus, progress)
     except EgovQAError as exc:
+        bar.empty()
         st.error(str(exc))
         return
     bar.progress(1.0, text=t("updated"))
-    counts = f"+{len(report.added)} ~{len(report.updated)} -{len(report.removed)}"
-    total = f"{report.total_documents} {t('documents').lower()}"
-    done = f"{t('updated')}: {counts}, {total}, {report.chunks_embedded} embedded"
-    flash = [("success", done)] + [("warning", f"{s.source}: {s.reason}") for s in report.skipped]
+    flash = [("error", s.reason) for s in report.refused]
+    if report.ingest is None:
+        st.session_state["flash"] = flash + [("info", t("nothing"))]
+        st.rerun()
+    ingest = report.ingest
+    counts = f"+{len(ingest.added)} ~{len(ingest.updated)} -{len(ingest.removed)}"
+    total = f"{ingest.total_documents} {t('documents').lower()}"
+    done = f"{t('updated')}: {counts}, {total}, {ingest.chunks_embedded} embedded"
+    flash += [("success", done)] + [("warning", f"{s.source}: {s.reason}") for s in ingest.skipped]
     st.session_state["flash"] = st.session_state.get("flash", []) + flash
     st.rerun()  # draw the page again over the new generation of the index
 
@@ -354,44 +362,24 @@ def corpus_page(index: Index | None, settings: Settings) -> None:
         )
         overwrite = st.checkbox(t("overwrite"))
         submitted = st.form_submit_button(t("add"))
-    if submitted:
-        saved, errors = 0, []
-        for f in files or []:
-            try:
-                add_file(settings.corpus_dir, f.name, f.getvalue(), overwrite=overwrite, max_bytes=MAX_UPLOAD_BYTES)
-                saved += 1
-            except EgovQAError as exc:
-                errors.append(str(exc))
-        if saved:
-            st.session_state["flash"] = [("error", e) for e in errors]
-            rebuild(settings, index)  # reruns the page when it succeeds
-            return
-        for e in errors:
-            st.error(e)
-        st.info(t("nothing"))
+    if submitted and files:
+        uploads = [(f.name, f.getvalue()) for f in files]
+        apply_change(settings, index, lambda c, p: c.add_files(uploads, overwrite=overwrite, progress=p))
     with st.form("url"):
         url = st.text_input(t("url"), placeholder="https://…")
+        url_overwrite = st.checkbox(t("overwrite"), key="url_overwrite")
         fetch = st.form_submit_button(t("fetch"))
     if fetch and url.strip():
-        try:
-            name, data = fetch_page(url)
-            add_file(settings.corpus_dir, name, data, overwrite=True)
-            rebuild(settings, index)
-        except EgovQAError as exc:
-            st.error(str(exc))
+        apply_change(settings, index, lambda c, p: c.add_url(url, overwrite=url_overwrite, progress=p))
     doc_ids = index.document_ids() if index is not None else []
     if doc_ids:
         st.subheader(t("remove"))
         doc_id = st.selectbox(t("remove"), doc_ids, label_visibility="collapsed")
         confirm = st.checkbox(t("remove_confirm"))
         if st.button(t("remove_button"), disabled=not confirm):
-            try:
-                remove_file(settings.corpus_dir, doc_id)
-                rebuild(settings, index)
-            except EgovQAError as exc:
-                st.error(str(exc))
+            apply_change(settings, index, lambda c, p: c.remove(doc_id, progress=p))
     if st.button(t("build")):
-        rebuild(settings, index)
+        apply_change(settings, index, lambda c, p: CorpusReport(ingest=c.update(progress=p)))
     with st.expander(t("glossary")):
         st.dataframe([{"English": e.english, "Indonesia": "; ".join(e.indonesian), "domain": e.domain}
                       for e in load_glossary().entries])  # fmt: skip

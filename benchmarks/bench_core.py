@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 import egov_qa
-from egov_qa import Document, Settings, build_index, load_index
+from egov_qa import Document, Manifest, Settings, build_index, load_index
 from egov_qa.corpus.pdf import paged_document
-from egov_qa.embedding import SentenceTransformerEmbedder, get_embedder
+from egov_qa.embedding import SentenceTransformerEmbedder, load_embedder
 from egov_qa.evaluation import mean_metrics
 from egov_qa.modelprep import DEFAULT_MODEL
 
@@ -142,8 +142,7 @@ def embed_inputs(index_dir: Path) -> list[str]:
     """Rebuild exactly the texts the pipeline embedded, from the stored chunks."""
     import sqlite3
 
-    manifest = json.loads((index_dir / "manifest.json").read_text())
-    db = sqlite3.connect(index_dir / manifest["files"]["store"])
+    db = sqlite3.connect(index_dir / Manifest.read(index_dir).store_file)
     rows = db.execute(
         "SELECT d.title, c.heading, c.text FROM chunks c JOIN documents d USING(doc_id) ORDER BY c.id"
     ).fetchall()
@@ -168,7 +167,7 @@ def bench_latency(emb: SentenceTransformerEmbedder, index_dir: Path, repeats: in
     return {
         "queries": len(LATENCY_QUERIES),
         "repeats": repeats,
-        "index_chunks": index.manifest["counts"]["chunks"],
+        "index_chunks": index.manifest.chunks,
         "cold_search_ms_p50": pct(cold, 50),
         "cold_search_ms_p95": pct(cold, 95),
         "warm_search_ms_p50": pct(warm, 50),
@@ -263,7 +262,7 @@ def main() -> int:
         print(f"shared data not found at {DATA}", file=sys.stderr)
         return 2
     settings = Settings.from_env()
-    emb = get_embedder(DEFAULT_MODEL, models_dir=settings.models_dir)
+    emb = load_embedder(DEFAULT_MODEL, settings=settings)
     assert isinstance(emb, SentenceTransformerEmbedder)
     results: dict[str, Any] = json.loads(args.out.read_text()) if args.out.is_file() else {}
     results["machine"] = machine()

@@ -33,13 +33,10 @@ from typing import Any
 import numpy as np
 
 from bench_core import DATA, ROOT, machine, ntrex_data, tydi_data
-from egov_qa import Document, Index, Settings, build_index, load_index
+from egov_qa import DEFAULT_FUSION, Document, FusionWeights, Index, Mode, build_index, detect_language, load_index
 from egov_qa.corpus.pdf import paged_document
-from egov_qa.embedding import SentenceTransformerEmbedder, get_embedder
+from egov_qa.embedding import SentenceTransformerEmbedder, load_embedder
 from egov_qa.evaluation import documents_in_order, mean_metrics
-from egov_qa.language import detect_language
-from egov_qa.modelprep import DEFAULT_MODEL
-from egov_qa.retrieval import DEFAULT_FUSION, FusionWeights, Mode, lexical_query, rank
 
 CACHE = ROOT / "benchmarks" / "results" / "cache"
 KNOWN_ITEM = ROOT / "benchmarks" / "data" / "regulations_known_item.jsonl"
@@ -59,26 +56,21 @@ def cached_index(name: str, docs: list[Document], emb: SentenceTransformerEmbedd
 
 
 class Runner:
-    """Embeds a query set once, then ranks it in any mode and with any weights, as Index.search does."""
+    """Embeds a query set once, then ranks it with Index.search in any mode and with any weights."""
 
     def __init__(self, index: Index, queries: Queries) -> None:
         self.index, self.queries = index, queries
         texts = [q for q, _ in queries]
         self.vectors = index.embedder.embed_queries(texts) if texts else np.zeros((0, 1))
         self.languages = [detect_language(q) for q in texts]
-        self.lexical = [lexical_query(q, lang) for q, lang in zip(texts, self.languages, strict=True)]
-        self.chunk_docs = index._reader.chunk_documents()
 
     def metrics(self, mode: Mode, weights: FusionWeights = DEFAULT_FUSION) -> dict[str, float]:
         def ranked() -> Iterator[tuple[list[str], frozenset[str]]]:
-            for (_, relevant), vec, lang, lex in zip(
-                self.queries, self.vectors, self.languages, self.lexical, strict=True
-            ):
-                named = self.index._named(lex.references) if mode == "hybrid" else None
-                found = rank(
-                    self.index._reader, vec, lex, language=lang, mode=mode, k=DEPTH, weights=weights, named=named
+            for (query, relevant), vec in zip(self.queries, self.vectors, strict=True):
+                found = self.index.search(
+                    query, top_k=DEPTH, highlight=False, mode=mode, fusion=weights, query_vector=vec
                 )
-                yield documents_in_order(self.chunk_docs[r.chunk_id] for r in found), relevant
+                yield documents_in_order(h.doc_id for h in found), relevant
 
         return {key: round(value, 4) for key, value in mean_metrics(ranked()).items()}
 
@@ -224,7 +216,7 @@ def main() -> int:
         print(f"shared data not found at {DATA}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    emb = get_embedder(DEFAULT_MODEL, models_dir=Settings.from_env().models_dir)
+    emb = load_embedder()
     assert isinstance(emb, SentenceTransformerEmbedder)
     results: dict[str, Any] = {"machine": machine()}
     if args.latency_only:
@@ -295,7 +287,7 @@ def main() -> int:
         print(f"  {name}: {json.dumps(row)}", flush=True)
     results["known_item_index"] = {
         "documents": len(reg_ix.document_ids()),
-        "chunks": reg_ix.manifest["counts"]["chunks"],
+        "chunks": reg_ix.manifest.chunks,
     }
     results["seconds"] = round(time.perf_counter() - started)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -25,12 +25,10 @@ from typing import Any
 import numpy as np
 
 from bench_core import DATA, ROOT, machine, ntrex_data, tydi_data
-from egov_qa import Document, Index, Settings, build_index, load_index
+from egov_qa import Document, EvidenceWeights, Index, build_index, load_index, question_terms, term_spans
 from egov_qa.chunking import split_sentences
-from egov_qa.embedding import SentenceTransformerEmbedder, get_embedder
-from egov_qa.modelprep import DEFAULT_MODEL
-from egov_qa.qa import EvidenceWeights, evidence_units
-from egov_qa.stemmer import query_stems, stems, tokens
+from egov_qa.embedding import SentenceTransformerEmbedder, load_embedder
+from egov_qa.evidence import evidence_units
 
 CACHE = ROOT / "benchmarks" / "results" / "cache"
 WEIGHTS = {
@@ -58,11 +56,11 @@ def cached_index(name: str, docs: list[Document], emb: SentenceTransformerEmbedd
 
 
 def overlap_baseline(question: str, hit_text: str, spans: list[tuple[int, int]]) -> str:
-    """The top hit's sentence with the most question words (stem overlap); first on ties."""
-    wanted = query_stems(question)
+    """The top hit's sentence with the most question words (shared index terms); first on ties."""
+    wanted = question_terms(question)
     best, best_n = "", -1
     for s, e in spans:
-        n = sum(1 for w, _, _ in tokens(hit_text[s:e]) if stems(w) & wanted)
+        n = len(term_spans(hit_text[s:e], wanted))
         if n > best_n:
             best, best_n = hit_text[s:e], n
     return best
@@ -217,7 +215,7 @@ def main() -> int:
     if not DATA.is_dir():
         print(f"shared data not found at {DATA}", file=sys.stderr)
         return 2
-    emb = get_embedder(DEFAULT_MODEL, models_dir=Settings.from_env().models_dir)
+    emb = load_embedder()
     assert isinstance(emb, SentenceTransformerEmbedder)
     results: dict[str, Any] = json.loads(args.out.read_text()) if args.out.is_file() else {}
     results["machine"] = machine()

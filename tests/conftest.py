@@ -6,17 +6,18 @@ import http.server
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from egov_qa import Settings
+from egov_qa import Embedder, Index, Settings, build_index, load_index, register_embedder
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 SHARED = Path(os.environ.get("EGOV_QA_SHARED_DATA", ROOT.parent / "shared" / "data"))
-SEED = SHARED / "seed_article" / "egov-indonesia-2024-11-19.txt"
+# the seed article ships in the repository's corpus/ too: the corpus fixture is the same with or without ../shared
+SEED = ROOT / "corpus" / "egov-indonesia-2024-11-19.txt"
 MODELS_CACHE = Path(os.environ.get("EGOV_QA_TEST_MODELS_DIR", Path.home() / ".cache" / "egov-qa" / "models"))
 
 
@@ -49,9 +50,30 @@ def corpus(tmp_path: Path) -> Path:
     shutil.copy(DATA / "spbe.md", folder / "spbe.md")
     shutil.copy(DATA / "oss.html", folder / "oss.html")
     shutil.copy(DATA / "adminduk.jsonl", folder / "adminduk.jsonl")
-    if SEED.exists():
-        shutil.copy(SEED, folder / SEED.name)
+    shutil.copy(SEED, folder / SEED.name)
     return folder
+
+
+@pytest.fixture
+def fake_index(corpus: Path, fake_settings: Settings) -> Index:
+    """The corpus fixture indexed with the fake embedder, loaded."""
+    build_index(corpus, fake_settings.index_dir, settings=fake_settings)
+    return load_index(fake_settings.index_dir, settings=fake_settings)
+
+
+@pytest.fixture
+def use_embedder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Embedder], None]]:
+    """Register an embedder under its name (the registry seam) and make it the settings' model."""
+    names: list[str] = []
+
+    def use(embedder: Embedder) -> None:
+        register_embedder(embedder.name, lambda: embedder)
+        monkeypatch.setenv("EGOV_QA_MODEL", embedder.name)
+        names.append(embedder.name)
+
+    yield use
+    for name in names:
+        register_embedder(name, None)
 
 
 PAGE = """<!DOCTYPE html><html lang="id"><head><title>Mal Pelayanan Publik Digital</title>

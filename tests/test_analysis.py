@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from egov_qa.analysis import analyze, references
-from egov_qa.stemmer import stem
+from egov_qa.analysis import analyze, references, stem
 
 FAMILIES = [
     ["terbit", "menerbitkan", "penerbitan", "diterbitkan"],
@@ -23,6 +22,10 @@ FAMILIES = [
     ["pegawai", "kepegawaian"],
     ["menteri", "kementerian"],
     ["syarat", "persyaratan", "mensyaratkan"],
+    # roots whose k melted into meng-/peng-
+    ["kelola", "pengelolaan", "dikelola", "mengelola"],
+    ["kembang", "pengembangan", "mengembangkan", "berkembang"],
+    ["kendali", "pengendalian", "dikendalikan"],
 ]
 
 

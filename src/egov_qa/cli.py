@@ -12,12 +12,23 @@ from typing import Any, TypeVar
 
 import click
 
-from egov_qa import __version__
-from egov_qa.api import Index, build_index, load_index
-from egov_qa.cli_output import answer_record, hit_record, print_answer, print_hit, print_report
-from egov_qa.config import Settings
-from egov_qa.errors import EgovQAError
-from egov_qa.retrieval import MODES, Filters
+from egov_qa import (
+    MAX_UPLOAD_BYTES,
+    MODES,
+    Corpus,
+    CorpusReport,
+    EgovQAError,
+    Filters,
+    Index,
+    Manifest,
+    Settings,
+    __version__,
+    build_index,
+    evaluate_index,
+    load_index,
+    read_queries,
+)
+from egov_qa.cli_output import answer_record, hit_record, print_answer, print_hit, print_info, print_report
 
 _INDEX_HELP = "Index folder [env EGOV_QA_INDEX_DIR; default index/]."
 _MODE_HELP = "hybrid: embeddings + BM25 fused per query; dense: embeddings only; lexical: BM25 only."
@@ -162,7 +173,7 @@ def search(
         click.echo("No passages match the filters." if wanted.active else "No passages: the index is empty.")
     color = sys.stdout.isatty()
     for hit in result:
-        print_hit(hit, color, heading=True)
+        print_hit(hit, color, language=result.language, heading=True)
 
 
 @main.command()
@@ -217,8 +228,6 @@ def serve(ctx: click.Context, index_dir: Path | None, corpus_dir: Path | None, p
     """Start the web app (Streamlit) on http://HOST:PORT over the index and corpus folders."""
     import subprocess
 
-    from egov_qa.manage import MAX_UPLOAD_BYTES
-
     s = _settings(ctx).with_overrides(index_dir=index_dir, corpus_dir=corpus_dir)
     app = _find_app()
     command = [
@@ -245,22 +254,38 @@ def serve(ctx: click.Context, index_dir: Path | None, corpus_dir: Path | None, p
 def add(
     ctx: click.Context, source: str, corpus_dir: Path | None, index_dir: Path | None, overwrite: bool, no_ingest: bool
 ) -> None:
-    """Add SOURCE (a file, or an http(s) URL whose main text is extracted) to the corpus and update the index."""
-    from egov_qa.manage import add_file, fetch_page
+    """Add SOURCE (a file, or an http(s) URL whose main text is extracted) to the corpus and update the index.
 
+    A file of the same name in the corpus is only replaced with --overwrite.
+    """
     s = _settings(ctx).with_overrides(corpus_dir=corpus_dir, index_dir=index_dir)
+    corpus = Corpus(s)
+    if source.startswith(("http://", "https://")):
+        report = _corpus_change(
+            lambda bar: corpus.add_url(source, overwrite=overwrite, update=not no_ingest, progress=bar)
+        )
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise click.ClickException(f"No file {source}")
+        data = path.read_bytes()
+        report = _corpus_change(
+            lambda bar: corpus.add_file(path.name, data, overwrite=overwrite, update=not no_ingest, progress=bar)
+        )
+    for name in report.saved:
+        click.echo(f"{'Replaced' if name in report.replaced else 'Saved'} {s.corpus_dir / name}")
+    if report.ingest is not None:
+        print_report(report.ingest, s.index_dir)
+
+
+def _corpus_change(change: Callable[[Callable[[int, int], None]], CorpusReport]) -> CorpusReport:
+    """Run a corpus operation with a progress bar for its index update; errors become messages."""
+    update, close = _progress_bar()
     with _errors():
-        if source.startswith(("http://", "https://")):
-            name, data = fetch_page(source)
-        else:
-            path = Path(source)
-            if not path.is_file():
-                raise click.ClickException(f"No file {source}")
-            name, data = path.name, path.read_bytes()
-        saved = add_file(s.corpus_dir, name, data, overwrite=overwrite)
-    click.echo(f"Saved {saved}")
-    if not no_ingest:
-        ctx.invoke(ingest, corpus=s.corpus_dir, index_dir=s.index_dir, model=None, full=False)
+        try:
+            return change(update)
+        finally:
+            close()
 
 
 @main.command()
@@ -270,13 +295,12 @@ def add(
 @click.pass_context
 def remove(ctx: click.Context, doc_id: str, corpus_dir: Path | None, index_dir: Path | None) -> None:
     """Delete DOC_ID's file from the corpus and update the index (a JSONL file goes whole)."""
-    from egov_qa.manage import remove_file
-
     s = _settings(ctx).with_overrides(corpus_dir=corpus_dir, index_dir=index_dir)
-    with _errors():
-        removed = remove_file(s.corpus_dir, doc_id)
-    click.echo(f"Deleted {removed}")
-    ctx.invoke(ingest, corpus=s.corpus_dir, index_dir=s.index_dir, model=None, full=False)
+    report = _corpus_change(lambda bar: Corpus(s).remove(doc_id, progress=bar))
+    for name in report.removed:
+        click.echo(f"Deleted {s.corpus_dir / name}")
+    if report.ingest is not None:
+        print_report(report.ingest, s.index_dir)
 
 
 @main.command(name="eval")
@@ -302,8 +326,6 @@ def evaluate_cmd(
     """
     from tqdm import tqdm
 
-    from egov_qa.evaluation import CHUNK_DEPTH, evaluate, read_queries
-
     s = _settings(ctx).with_overrides(index_dir=index_dir, model=model)
     results: dict[str, dict[str, float]] = {}
     with _errors():
@@ -312,14 +334,10 @@ def evaluate_cmd(
         for mode in modes or MODES:
             with tqdm(total=len(items), desc=mode, unit="q", file=sys.stderr, dynamic_ncols=True) as bar:
 
-                def retrieve(q: str, mode: str = mode) -> list[str]:
-                    found = index.search(q, top_k=CHUNK_DEPTH, highlight=False, mode=mode)  # type: ignore[arg-type]
-                    return [h.doc_id for h in found]
-
                 def tick(done: int, _total: int, bar: Any = bar) -> None:
                     bar.update(done - bar.n)
 
-                results[mode] = evaluate(items, retrieve, progress=tick)
+                results[mode] = evaluate_index(index, items, mode=mode, progress=tick)  # type: ignore[arg-type]
     if as_json:
         click.echo(json.dumps({"queries": len(items), "index": str(s.index_dir), "results": results}, indent=2))
         return
@@ -336,33 +354,10 @@ def evaluate_cmd(
 @click.pass_context
 def info(ctx: click.Context, index_dir: Path | None, as_json: bool) -> None:
     """Show what the index holds and what it was built with."""
-    from egov_qa.store import read_manifest
-
     s = _settings(ctx).with_overrides(index_dir=index_dir)
     with _errors():
-        m = read_manifest(s.index_dir)
+        manifest = Manifest.read(s.index_dir)
     if as_json:
-        click.echo(json.dumps(m, ensure_ascii=False, indent=2))
-        return
-    last = m.get("last_ingest", {})
-    click.echo(f"Index:      {s.index_dir} (format {m['format_version']}, generation {m.get('generation')})")
-    click.echo(f"Documents:  {m['counts']['documents']}   Chunks: {m['counts']['chunks']}")
-    click.echo(
-        f"Model:      {m['model']['name']} (dim {m['model']['dimension']}, fingerprint {m['model']['fingerprint']})"
-    )
-    click.echo(f"Prompts:    query {m['model']['query_prompt']!r}, passage {m['model']['passage_prompt']!r}")
-    click.echo(f"Chunking:   {m['chunking']}")
-    lexical = m.get("lexical")
-    click.echo(
-        f"Lexical:    {lexical['engine']} (analyser {lexical['analyzer']})"
-        if lexical
-        else "Lexical:    none (built by an older egov-qa; run ingest again to add it, no re-embedding)"
-    )
-    click.echo(f"Built:      {m['built_at']} by egov-qa {m['egov_qa_version']}")
-    click.echo(
-        f"Last ingest: added {last.get('added', 0)}, updated {last.get('updated', 0)}, "
-        f"removed {last.get('removed', 0)}, unchanged {last.get('unchanged', 0)}, "
-        f"skipped {len(last.get('skipped', []))}"
-    )
-    for item in last.get("skipped", []):
-        click.echo(f"  Skipped: {item['source']}: {item['reason']}")
+        click.echo(json.dumps(manifest.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_info(manifest, s.index_dir)

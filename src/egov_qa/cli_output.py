@@ -1,4 +1,4 @@
-"""How the command line prints ingest reports, hits and answers (text and JSON records)."""
+"""How the command line prints ingest reports, index info, hits and answers (text and JSON records)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from typing import Any
 
 import click
 
-from egov_qa.highlight import segments
-from egov_qa.qa import labels
-from egov_qa.records import Answer, Hit, IngestReport, SearchResult
+from egov_qa import Answer, Citation, Evidence, Hit, IngestReport, Manifest, SearchResult, labels, segments
 
 
 def print_report(report: IngestReport, index_dir: Path) -> None:
@@ -42,22 +40,20 @@ def marked(hit: Hit, color: bool) -> str:
     return " ".join("".join(out).split())
 
 
-def source_line(hit: Hit) -> str:
-    """Return "doc id, p. N, date" for a hit."""
-    parts = [hit.doc_id]
-    if hit.page:
-        parts.append(f"p. {hit.page}")
-    if date := hit.metadata.get("date"):
-        parts.append(str(date))
-    return ", ".join(parts)
+def citation_record(citation: Citation, language: str) -> dict[str, Any]:
+    """Return a citation as a JSON-ready dict, with its one-line text in ``language``."""
+    return {**asdict(citation), "text": citation.text(language)}
 
 
 def hit_record(result: SearchResult, hit: Hit) -> dict[str, Any]:
     """Return one hit as a JSON record, with the query and its language and mode."""
-    return {"query": result.query, "language": result.language, "mode": result.mode, **hit_record_fields(hit)}
+    return {
+        "query": result.query, "language": result.language, "mode": result.mode,
+        **hit_record_fields(hit, result.language),
+    }  # fmt: skip
 
 
-def hit_record_fields(hit: Hit) -> dict[str, Any]:
+def hit_record_fields(hit: Hit, language: str) -> dict[str, Any]:
     """Return a hit's fields as a JSON-ready dict."""
     return {
         "rank": hit.rank,
@@ -74,7 +70,17 @@ def hit_record_fields(hit: Hit) -> dict[str, Any]:
         "dense_score": hit.dense_score,
         "lexical_score": hit.lexical_score,
         "metadata": dict(hit.metadata),
+        "citation": citation_record(hit.citation, language),
     }
+
+
+def evidence_record(ev: Evidence, language: str) -> dict[str, Any]:
+    """Return one evidence sentence as a JSON-ready dict, its citation included."""
+    return {
+        "text": ev.text, "doc_id": ev.doc_id, "score": round(ev.score, 6), "hit_rank": ev.hit_rank,
+        "chunk_id": ev.chunk_id, "start": ev.start, "end": ev.end, "chunk_start": ev.chunk_start,
+        "chunk_end": ev.chunk_end, "citation": citation_record(ev.citation, language),
+    }  # fmt: skip
 
 
 def answer_record(answer: Answer) -> dict[str, Any]:
@@ -86,9 +92,13 @@ def answer_record(answer: Answer) -> dict[str, Any]:
         "confidence": round(answer.confidence, 6),
         "threshold": answer.threshold,
         "message": answer.message,
-        "evidence": [asdict(e) for e in answer.evidence],
+        "evidence": [evidence_record(e, answer.language) for e in answer.evidence],
         "hits": [
-            {**hit_record_fields(h), "terms": [list(t) for t in h.terms], "sentences": [list(t) for t in h.sentences]}
+            {
+                **hit_record_fields(h, answer.language),
+                "terms": [list(t) for t in h.terms],
+                "sentences": [list(t) for t in h.sentences],
+            }
             for h in answer.hits
         ],
     }
@@ -101,21 +111,37 @@ def print_answer(answer: Answer, color: bool) -> None:
     if answer.evidence:
         click.echo(f"\n{words['evidence']}:")
     for i, ev in enumerate(answer.evidence, start=1):
-        cite = [ev.title or ev.doc_id]
-        if ev.page:
-            cite.append(f"{words['page']} {ev.page}")
-        if ev.date:
-            cite.append(ev.date)
         text = click.style(ev.text, bold=True) if color else ev.text
-        click.echo(f"  {i}. {' '.join(text.split())}\n     — {', '.join(cite)} [{ev.doc_id}]")
+        click.echo(f"  {i}. {' '.join(text.split())}\n     — {ev.citation.text(answer.language)} [{ev.doc_id}]")
     click.echo(f"\n{words['passages']}:")
     for hit in answer.hits:
-        print_hit(hit, color, heading=False)
+        print_hit(hit, color, language=answer.language, heading=False)
 
 
-def print_hit(hit: Hit, color: bool, *, heading: bool) -> None:
-    """Print one passage: rank, score, title and source, its section heading if asked, the marked text."""
-    click.echo(f"\n[{hit.rank}] {hit.score:.3f}  {hit.title or hit.doc_id}  ({source_line(hit)})")
+def print_hit(hit: Hit, color: bool, *, language: str, heading: bool) -> None:
+    """Print one passage: rank, score, its citation and id, its section heading if asked, the marked text."""
+    click.echo(f"\n[{hit.rank}] {hit.score:.3f}  {hit.citation.text(language)}  [{hit.doc_id}]")
     if heading and hit.heading:
         click.echo(f"    § {hit.heading}")
     click.echo(f"    {marked(hit, color)}")
+
+
+def print_info(m: Manifest, index_dir: Path) -> None:
+    """Print what an index holds and what it was built with, and what its last ingest skipped."""
+    last = m.last_ingest
+    click.echo(f"Index:      {index_dir} (format {m.format_version}, generation {m.generation})")
+    click.echo(f"Documents:  {m.documents}   Chunks: {m.chunks}")
+    click.echo(f"Model:      {m.model.name} (dim {m.model.dimension}, fingerprint {m.model.fingerprint})")
+    click.echo(f"Prompts:    query {m.model.query_prompt!r}, passage {m.model.passage_prompt!r}")
+    click.echo(f"Chunking:   {dict(m.chunking)}")
+    if m.has_lexical:
+        click.echo(f"Lexical:    sqlite-fts5-bm25 (analyser {m.analyzer})")
+    else:
+        click.echo("Lexical:    none or from an older analyser (run ingest again to rebuild it, no re-embedding)")
+    click.echo(f"Built:      {m.built_at} by egov-qa {m.egov_qa_version}")
+    click.echo(
+        f"Last ingest: added {last.added}, updated {last.updated}, removed {last.removed}, "
+        f"unchanged {last.unchanged}, skipped {len(last.skipped)}"
+    )
+    for item in last.skipped:
+        click.echo(f"  Skipped: {item.source}: {item.reason}")

@@ -11,6 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from egov_qa.config import Settings
 from egov_qa.errors import ModelError
 from egov_qa.modelprep import DEFAULT_MODEL, provision_default_model
 
@@ -222,8 +223,39 @@ def _hub_unreachable(timeout: float = 3.0) -> str | None:
         return f"{url.hostname}: {exc}"
 
 
+EmbedderFactory = Callable[[], Embedder]
+_REGISTRY: dict[str, EmbedderFactory] = {FAKE_MODEL: FakeEmbedder}
+
+
+def register_embedder(name: str, factory: EmbedderFactory | None) -> None:
+    """Make ``name`` load through ``factory`` instead of sentence-transformers (``None`` removes it).
+
+    The seam for tests and for other backends: every place that loads a model by name
+    (ingest, :func:`~egov_qa.load_index`, the app) goes through :func:`get_embedder`.
+    ``fake`` is registered: a deterministic hashing embedder for tests.
+    """
+    if factory is None:
+        _REGISTRY.pop(name, None)
+    else:
+        _REGISTRY[name] = factory
+
+
 def get_embedder(name: str, *, models_dir: Path) -> Embedder:
-    """Return the embedder for a model name: ``fake`` for tests, else sentence-transformers."""
-    if name == FAKE_MODEL:
-        return FakeEmbedder()
+    """Return the embedder for a model name: a registered one, else a sentence-transformers model."""
+    factory = _REGISTRY.get(name)
+    if factory is not None:
+        return factory()
     return SentenceTransformerEmbedder(name, models_dir=models_dir)
+
+
+def load_embedder(name: str | None = None, *, settings: Settings | None = None) -> Embedder:
+    """Load an embedding model by name (default: the settings' model, else the default model).
+
+    Loading takes seconds; load once and pass the embedder to :func:`~egov_qa.load_index` and
+    :func:`~egov_qa.build_index` to share it.
+
+    Raises:
+        ModelError: the model is neither local nor reachable, or cannot be loaded.
+    """
+    settings = settings or Settings.from_env()
+    return get_embedder(name or settings.model or DEFAULT_MODEL, models_dir=settings.models_dir)

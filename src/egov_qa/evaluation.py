@@ -11,8 +11,13 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from egov_qa.errors import EgovQAError
+
+if TYPE_CHECKING:
+    from egov_qa.api import Index
+    from egov_qa.search import Mode
 
 CUTOFFS = (1, 5, 10)
 DEPTH = 10
@@ -109,3 +114,18 @@ def mean_metrics(ranked: Iterable[tuple[Sequence[str], frozenset[str]]]) -> dict
         for key, value in query_metrics(docs, relevant).items():
             totals[key] = totals.get(key, 0.0) + value
     return {key: value / count for key, value in totals.items()} if count else {}
+
+
+def evaluate_index(
+    index: Index,
+    queries: Sequence[EvalQuery],
+    *,
+    mode: Mode = "hybrid",
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, float]:
+    """Measure ``index.search`` in ``mode`` on ``queries``: mean R@1/5/10, MRR@10 and nDCG@10, per document."""
+
+    def retrieve(query: str) -> list[str]:
+        return [h.doc_id for h in index.search(query, top_k=CHUNK_DEPTH, highlight=False, mode=mode)]
+
+    return evaluate(queries, retrieve, progress=progress)

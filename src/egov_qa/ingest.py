@@ -6,18 +6,17 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from egov_qa import __version__
 from egov_qa.chunking import ChunkParams, chunk_document
 from egov_qa.config import DEFAULT_MODEL, Settings
 from egov_qa.corpus import CorpusRead, read_corpus
-from egov_qa.embedding import Embedder, get_embedder
-from egov_qa.errors import IndexMismatchError, IndexNotFoundError
+from egov_qa.embedding import Embedder, load_embedder
+from egov_qa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from egov_qa.manifest import LastIngest, Manifest, ModelInfo
 from egov_qa.records import Chunk, Document, IngestReport, Skipped
-from egov_qa.store import IndexReader, open_writer
+from egov_qa.store import IndexReader, open_writer, write_lock
+from egov_qa.version import __version__
 
 logger = logging.getLogger(__name__)
 
@@ -32,33 +31,17 @@ def _embed_input(doc: Document, chunk: Chunk) -> str:
     return "\n".join(part for part in (doc.title, chunk.heading, chunk.text) if part)
 
 
-def _model_record(embedder: Embedder) -> dict[str, Any]:
-    return {
-        "name": embedder.name,
-        "fingerprint": embedder.fingerprint(),
-        "dimension": embedder.dimension,
-        "query_prompt": embedder.query_prompt,
-        "passage_prompt": embedder.passage_prompt,
-        "max_tokens": embedder.max_tokens,
-    }
-
-
-def check_model(index_dir: Path, built: dict[str, Any], embedder: Embedder) -> None:
-    """Raise IndexMismatchError when ``embedder`` is not the model an index was built with."""
-    if built["name"] != embedder.name or built.get("fingerprint") != embedder.fingerprint():
-        raise IndexMismatchError(
-            f"The index at {index_dir} was built with model {built['name']!r} "
-            f"(fingerprint {built.get('fingerprint')}); the model asked for is {embedder.name!r} "
-            f"(fingerprint {embedder.fingerprint()}). Use --model {built['name']!r}, or rebuild: "
-            f"egov-qa ingest CORPUS --index {index_dir} --model {embedder.name!r} --full"
-        )
-
-
-def _open_base(index_dir: Path) -> IndexReader | None:
+def _open_base(index_dir: Path, full: bool) -> IndexReader | None:
+    """Open the current generation; a full rebuild also starts over from a damaged or older index."""
     try:
         return IndexReader(index_dir)
     except IndexNotFoundError:
         return None
+    except (IndexCorruptError, IndexMismatchError):
+        if full:
+            logger.warning("The index at %s is unreadable; --full rebuilds it from scratch.", index_dir)
+            return None
+        raise
 
 
 def _collect(docs: Iterable[Document] | str | Path) -> CorpusRead:
@@ -117,40 +100,34 @@ def build_index(
     settings = settings or Settings.from_env()
     index_dir = Path(index_dir)
     params = params or ChunkParams()
-    base = _open_base(index_dir)
-    try:
-        built_model = base.manifest["model"]["name"] if base else None
-        if embedder is None:
-            name = model or built_model or settings.model or DEFAULT_MODEL
-            embedder = get_embedder(name, models_dir=settings.models_dir)
-        if base and not full:
-            check_model(index_dir, base.manifest["model"], embedder)
-            _check_chunking(index_dir, base.manifest, params)
-        read = _collect(docs)
-        return _ingest(index_dir, None if full else base, embedder, read, params, progress, started)
-    finally:
-        if base is not None:
-            base.close()
-
-
-def _check_chunking(index_dir: Path, manifest: dict[str, Any], params: ChunkParams) -> None:
-    if manifest.get("chunking") != params.as_dict():
-        raise IndexMismatchError(
-            f"The index at {index_dir} was chunked with {manifest.get('chunking')}; asked for "
-            f"{params.as_dict()}. Rebuild: egov-qa ingest CORPUS --index {index_dir} --full"
-        )
+    with write_lock(index_dir):
+        base = _open_base(index_dir, full)
+        try:
+            built_model = base.manifest.model.name if base else None
+            if embedder is None:
+                embedder = load_embedder(model or built_model or settings.model or DEFAULT_MODEL, settings=settings)
+            if base and not full:
+                base.manifest.check_model(embedder, index_dir)
+                base.manifest.check_chunking(params.as_dict(), index_dir)
+            read = _collect(docs)
+            current = base.manifest if base is not None else None
+            return _ingest(index_dir, None if full else base, current, embedder, read, params, progress, started)
+        finally:
+            if base is not None:
+                base.close()
 
 
 def _ingest(
     index_dir: Path,
     base: IndexReader | None,
+    current: Manifest | None,
     embedder: Embedder,
     read: CorpusRead,
     params: ChunkParams,
     progress: Progress | None,
     started: float,
 ) -> IngestReport:
-    with open_writer(index_dir, dimension=embedder.dimension, base=base) as writer:
+    with open_writer(index_dir, dimension=embedder.dimension, base=base, current=current) as writer:
         old = writer.hashes()
         new = {d.doc_id: d for d in read.documents}
         keep = _protected(old.keys() - new.keys(), read.skipped)
@@ -176,6 +153,7 @@ def _ingest(
             writer.add(doc, cs, vectors[pos : pos + len(cs)])
             pos += len(cs)
         notes = list(read.notes) + [Skipped(d, "file skipped this time; previous version kept") for d in sorted(keep)]
+        counts = writer.counts()
         report = IngestReport(
             added=tuple(added),
             updated=tuple(updated),
@@ -184,11 +162,15 @@ def _ingest(
             skipped=tuple(read.skipped),
             notes=tuple(notes),
             chunks_embedded=total,
-            total_documents=writer.counts()["documents"],
-            total_chunks=writer.counts()["chunks"],
+            total_documents=counts["documents"],
+            total_chunks=counts["chunks"],
             seconds=time.perf_counter() - started,
         )
-        writer.commit(_manifest(embedder, params, writer.counts(), report))
+        last = LastIngest(
+            added=len(added), updated=len(updated), removed=len(removed), unchanged=len(unchanged),
+            chunks_embedded=total, skipped=report.skipped, notes=report.notes,
+        )  # fmt: skip
+        writer.commit(ModelInfo.of(embedder), params.as_dict(), last, __version__)
     return report
 
 
@@ -197,22 +179,3 @@ def _fit_params(embedder: Embedder, doc: Document, params: ChunkParams) -> Chunk
     title = embedder.count_tokens([doc.title])[0] if doc.title else 0
     room = embedder.max_tokens - _PASSAGE_RESERVE - title
     return params if params.max_tokens <= room else replace(params, max_tokens=max(_MIN_CHUNK_TOKENS, room))
-
-
-def _manifest(embedder: Embedder, params: ChunkParams, counts: dict[str, int], report: IngestReport) -> dict[str, Any]:
-    return {
-        "model": _model_record(embedder),
-        "chunking": params.as_dict(),
-        "counts": counts,
-        "egov_qa_version": __version__,
-        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "last_ingest": {
-            "added": len(report.added),
-            "updated": len(report.updated),
-            "removed": len(report.removed),
-            "unchanged": len(report.unchanged),
-            "chunks_embedded": report.chunks_embedded,
-            "skipped": [{"source": s.source, "reason": s.reason} for s in report.skipped],
-            "notes": [{"source": s.source, "reason": s.reason} for s in report.notes],
-        },
-    }

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from typing import Any
+
+from egov_qa.analysis import tokens
 
 INDONESIAN = "id"
 ENGLISH = "en"
@@ -12,7 +13,6 @@ _PRIORS = {"id": 1.0, "ms": 1.0, "en": 1.0}
 _SEED = 0
 _SHORT_WORDS = 6
 
-_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
 _ID_CUES = frozenset(
     """
     apa apakah bagaimana mengapa kenapa siapa kapan dimana di mana berapa yang dan atau dengan untuk
@@ -100,7 +100,7 @@ def detect_language(text: str) -> str:
     another script, or with several common words of French, Spanish, German, Dutch,
     Portuguese, Javanese or Sundanese, is reported as that language.
     """
-    words = [w.lower() for w in _WORD.findall(text)]
+    words = [w.lower() for w, _, _ in tokens(text) if not any(c.isdigit() for c in w)]
     other = _other_language(text, words)
     if other:
         return other

@@ -1,9 +1,10 @@
-"""Managing a corpus folder: add an uploaded file or a fetched web page, remove a document.
+"""Managing a corpus folder: add a file or a fetched web page, remove a document, then update the index.
 
-Every name that comes from outside is reduced to a plain file name inside the corpus folder;
-a file is checked with the same readers the ingest uses before it is saved, so a file that
-would be skipped is refused up front with the reason; an existing file is never overwritten
-unless asked.
+:class:`Corpus` is what the CLI (``egov-qa add`` / ``remove``) and the app's corpus page both
+call. Every name that comes from outside is reduced to a plain file name inside the corpus
+folder; a file is checked with the same readers the ingest uses before it is saved, so a file
+that would be skipped is refused up front with the reason. One overwrite rule for every way in:
+an existing file is replaced only when ``overwrite=True`` is passed.
 """
 
 from __future__ import annotations
@@ -15,14 +16,20 @@ import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from egov_qa.config import Settings
 from egov_qa.corpus import SUPPORTED_SUFFIXES, CorpusRead, read_file
 from egov_qa.corpus.html import html_document
 from egov_qa.corpus.text import decode_bytes
+from egov_qa.embedding import Embedder
 from egov_qa.errors import CorpusError
+from egov_qa.ingest import build_index
+from egov_qa.records import IngestReport, Skipped
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 FETCH_TIMEOUT = 20.0
@@ -50,13 +57,14 @@ def safe_name(name: str) -> str:
     return stem + suffix
 
 
-def check_file(name: str, data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> int:
+def check_file(name: str, data: bytes, *, max_bytes: int | None = None) -> int:
     """Check an upload the way the ingest will read it; return how many documents it holds.
 
     Raises:
         CorpusError: empty, too large, binary where text is expected, or unreadable (with why).
     """
     safe = safe_name(name)
+    max_bytes = max_bytes or MAX_UPLOAD_BYTES
     if not data:
         raise CorpusError(f"{name}: the file is empty")
     if len(data) > max_bytes:
@@ -84,8 +92,8 @@ def _target(corpus_dir: Path, name: str) -> Path:
     return target
 
 
-def add_file(
-    corpus_dir: Path, name: str, data: bytes, *, overwrite: bool = False, max_bytes: int = MAX_UPLOAD_BYTES
+def save_file(
+    corpus_dir: Path, name: str, data: bytes, *, overwrite: bool = False, max_bytes: int | None = None
 ) -> Path:
     """Check ``data`` and save it into ``corpus_dir`` under a sanitised ``name``; return the path.
 
@@ -154,3 +162,114 @@ def remove_file(corpus_dir: Path, doc_id: str) -> Path:
         raise CorpusError(f"No file {rel} in the corpus folder {corpus_dir}")
     target.unlink()
     return target
+
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusReport:
+    """What a corpus operation did: files saved (new or replaced), removed, refused, and the index update.
+
+    ``ingest`` is None when the index was not updated (nothing changed, or ``update=False``).
+    """
+
+    saved: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    refused: tuple[Skipped, ...] = ()
+    ingest: IngestReport | None = None
+
+
+class Corpus:
+    """A corpus folder and the index built from it: add files or web pages, remove documents, update.
+
+    Each operation saves or deletes files first, then (``update=True``, the default) updates the
+    index incrementally; pass an already loaded ``embedder`` to skip loading the model again.
+    """
+
+    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None) -> None:
+        """Work on ``settings.corpus_dir`` and ``settings.index_dir`` (default: from the environment)."""
+        self.settings = settings or Settings.from_env()
+        self.embedder = embedder
+
+    @property
+    def folder(self) -> Path:
+        """The corpus folder."""
+        return self.settings.corpus_dir
+
+    def update(self, *, full: bool = False, progress: Progress | None = None) -> IngestReport:
+        """Update the index from the folder (see :func:`~egov_qa.build_index`)."""
+        s = self.settings
+        return build_index(
+            s.corpus_dir, s.index_dir, model=s.model, full=full, settings=s, progress=progress, embedder=self.embedder
+        )
+
+    def add_file(
+        self, name: str, data: bytes, *, overwrite: bool = False, update: bool = True, progress: Progress | None = None
+    ) -> CorpusReport:
+        """Check and save one file's bytes under a safe version of ``name``, then update the index.
+
+        Raises:
+            CorpusError: the file is refused (with the reason), or a file of that name exists
+                and ``overwrite`` is False.
+        """
+        existed = (self.folder / safe_name(name)).exists()
+        saved = save_file(self.folder, name, data, overwrite=overwrite).name
+        return self._report((saved,), (saved,) if existed else (), (), (), update, progress)
+
+    def add_files(
+        self,
+        files: Sequence[tuple[str, bytes]],
+        *,
+        overwrite: bool = False,
+        update: bool = True,
+        progress: Progress | None = None,
+    ) -> CorpusReport:
+        """Save several (name, bytes) files; a refused file is reported, not raised. One index update at the end."""
+        saved: list[str] = []
+        replaced: list[str] = []
+        refused: list[Skipped] = []
+        for name, data in files:
+            try:
+                existed = (self.folder / safe_name(name)).exists()
+                saved.append(save_file(self.folder, name, data, overwrite=overwrite).name)
+            except CorpusError as exc:
+                refused.append(Skipped(name, str(exc)))
+                continue
+            if existed:
+                replaced.append(saved[-1])
+        return self._report(tuple(saved), tuple(replaced), (), tuple(refused), update and bool(saved), progress)
+
+    def add_url(
+        self, url: str, *, overwrite: bool = False, update: bool = True, progress: Progress | None = None
+    ) -> CorpusReport:
+        """Fetch a web page, save its main text as Markdown with front matter, then update the index.
+
+        Raises:
+            CorpusError: the URL is refused or cannot be fetched, no text was found, or the page
+                was saved before and ``overwrite`` is False.
+        """
+        name, data = fetch_page(url)
+        return self.add_file(name, data, overwrite=overwrite, update=update, progress=progress)
+
+    def remove(self, doc_id: str, *, update: bool = True, progress: Progress | None = None) -> CorpusReport:
+        """Delete the file a document came from (a JSONL file goes whole), then update the index.
+
+        Raises:
+            CorpusError: no such file in the corpus folder.
+        """
+        removed = remove_file(self.folder, doc_id)
+        return self._report((), (), (str(removed.relative_to(self.folder.resolve())),), (), update, progress)
+
+    def _report(
+        self,
+        saved: tuple[str, ...],
+        replaced: tuple[str, ...],
+        removed: tuple[str, ...],
+        refused: tuple[Skipped, ...],
+        update: bool,
+        progress: Progress | None,
+    ) -> CorpusReport:
+        ingest = self.update(progress=progress) if update else None
+        return CorpusReport(saved=saved, replaced=replaced, removed=removed, refused=refused, ingest=ingest)

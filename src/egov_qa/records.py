@@ -1,4 +1,4 @@
-"""Records passed between egov-qa's parts: Document, Chunk, Hit, SearchResult, IngestReport."""
+"""Records passed between egov-qa's parts: Document, Chunk, Citation, Hit, Evidence, Answer, reports."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, overload
+
+from egov_qa.messages import labels
 
 
 def content_hash(text: str, title: str = "", metadata: Mapping[str, Any] | None = None) -> str:
@@ -55,15 +57,66 @@ class Chunk:
     page: int | None = None
 
 
+def meta_text(metadata: Mapping[str, Any], *keys: str) -> str:
+    """Return the first non-empty value among ``keys`` of a document's metadata, as text ("" if none)."""
+    for key in keys:
+        value = metadata.get(key)
+        if value not in (None, ""):
+            return str(value).strip()
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """Where a passage or a sentence stands, with what a reader needs to cite and find it.
+
+    ``source`` is the publisher or site (empty when unknown); ``url`` is set only for an
+    http(s) address, so a renderer may make it a link; ``page`` is the PDF page (1-based).
+    """
+
+    doc_id: str
+    title: str
+    source: str = ""
+    url: str | None = None
+    date: str | None = None
+    page: int | None = None
+    doc_type: str = ""
+
+    @classmethod
+    def of(cls, doc_id: str, title: str, metadata: Mapping[str, Any], page: int | None) -> Citation:
+        """Build the citation of a document's passage from its stored metadata."""
+        url = meta_text(metadata, "url")
+        return cls(
+            doc_id=doc_id,
+            title=title,
+            source=meta_text(metadata, "source", "sumber", "sitename"),
+            url=url if url.startswith(("http://", "https://")) else None,
+            date=meta_text(metadata, "date", "tanggal") or None,
+            page=page,
+            doc_type=meta_text(metadata, "type", "doc_type", "jenis"),
+        )
+
+    def text(self, language: str) -> str:
+        """Return the citation as one line in ``language``: "Title, hlm. 3, 2024-11-19"."""
+        parts = [self.title or self.doc_id]
+        if self.page:
+            parts.append(f"{labels(language)['page']} {self.page}")
+        if self.date:
+            parts.append(self.date)
+        return ", ".join(parts)
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     """One retrieved passage.
 
-    ``highlights`` are (start, end) offsets into ``text`` of the sentence(s) that best answer
-    the query, ``terms`` of the question's words found in it (filled by ``ask``), ``sentences``
-    of every sentence; ``start``/``end`` locate ``text`` in the document's cleaned text.
-    ``score`` is what the hits are ranked by (in hybrid mode the fused score);
-    ``dense_score`` (cosine) and ``lexical_score`` (BM25) are the sides it was made from.
+    ``highlights`` are (start, end) offsets into ``text`` of the passage's evidence: its
+    best-scoring sentence, and a second one scoring nearly as well (the same scorer makes them
+    for ``search`` and ``ask``). ``terms`` are the offsets of the question's words found in it
+    (filled by ``ask``), ``sentences`` of every sentence; ``start``/``end`` locate ``text`` in
+    the document's cleaned text. ``score`` is what the hits are ranked by (in hybrid mode the
+    fused score); ``dense_score`` (cosine) and ``lexical_score`` (BM25) are the sides it was
+    made from.
     """
 
     doc_id: str
@@ -83,21 +136,22 @@ class Hit:
     dense_score: float | None = None
     lexical_score: float | None = None
 
+    @property
+    def citation(self) -> Citation:
+        """Where this passage stands."""
+        return Citation.of(self.doc_id, self.title, self.metadata, self.page)
+
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """One answering sentence, as it stands in a source, with everything needed to cite it.
+    """One answering sentence, as it stands in a source, with its citation.
 
     ``start``/``end`` are offsets into the document's cleaned text; ``chunk_start``/``chunk_end``
     into the text of the passage (the :class:`Hit`) it was found in.
     """
 
     text: str
-    doc_id: str
-    title: str
-    source: str
-    date: str | None
-    page: int | None
+    citation: Citation
     score: float
     hit_rank: int
     chunk_id: int
@@ -105,6 +159,11 @@ class Evidence:
     end: int
     chunk_start: int
     chunk_end: int
+
+    @property
+    def doc_id(self) -> str:
+        """The id of the document the sentence stands in."""
+        return self.citation.doc_id
 
 
 @dataclass(frozen=True, slots=True)

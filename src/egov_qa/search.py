@@ -1,67 +1,159 @@
-"""Turning ranked chunks into Hits, with embedding-scored evidence sentences."""
+"""Retrieval: dense, lexical and hybrid ranking of chunks, and the Hits made from the ranked chunks.
+
+Hybrid search ranks each candidate (the union of the dense and the lexical top lists) by
+
+    dense cosine + w if it is the lexical side's best passage + r if it contains a reference
+    named in the question
+
+The lexical side casts one vote, for its best passage, instead of adding a scaled score to
+every candidate: measured on training questions, a scaled BM25 term pushed passages that
+merely share words into the top ten and cost recall@10, while the single vote lifts the right
+passage to the top when the words are decisive and leaves the dense ranking alone otherwise.
+``w`` is decided per query: Indonesian questions get a fixed weight, English ones a weight
+scaled by how much of the question the glossary (and language-neutral tokens such as
+acronyms and numbers) could carry into Indonesian, other languages none. A candidate that
+contains a regulation reference named in the question ("UU 25/2009") gets ``r``: an exact
+reference is the strongest lexical evidence there is. The weights are chosen on training data
+by ``benchmarks/bench_hybrid.py`` (see docs/BENCHMARKS.md).
+"""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
-from egov_qa.embedding import Embedder
-from egov_qa.highlight import select_highlights, sentence_spans
+from egov_qa.analysis import STOPWORDS, WORD, analyze, is_acronym, references, word_terms
+from egov_qa.glossary import Glossary, load_glossary
+from egov_qa.highlight import sentence_spans
 from egov_qa.records import Hit
-from egov_qa.retrieval import Ranked
 from egov_qa.store import IndexReader
 
+Mode = Literal["dense", "lexical", "hybrid"]
+MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
+CANDIDATES = 100
 
-class SentenceVectors:
-    """A bounded, thread-safe LRU of the sentence vectors of recently returned chunks.
 
-    Scoring a hit's sentences costs one embedding per sentence; the same chunks come back for
-    related questions, so their vectors are kept instead of recomputed.
+@dataclass(frozen=True, slots=True)
+class FusionWeights:
+    """How much the lexical side's vote counts, per question language, and an exact reference."""
+
+    indonesian: float = 0.02
+    english: float = 0.05
+    reference: float = 0.1
+
+
+DEFAULT_FUSION = FusionWeights()
+
+
+@dataclass(frozen=True, slots=True)
+class LexicalQuery:
+    """The lexical side of a question: analysed terms, reference tokens, and glossary coverage."""
+
+    terms: tuple[str, ...]
+    references: tuple[str, ...]
+    coverage: float
+
+
+NO_LEXICAL = LexicalQuery((), (), 0.0)
+
+
+def lexical_query(question: str, language: str, glossary: Glossary | None = None) -> LexicalQuery:
+    """Analyse a question for BM25: Indonesian as it is, English through the glossary.
+
+    An English question keeps only what can occur in Indonesian text: the Indonesian renderings
+    of its glossary terms, references, acronyms, numbers and capitalised names.
     """
-
-    def __init__(self, capacity: int = 2048) -> None:
-        """Keep the vectors of at most ``capacity`` chunks."""
-        self._capacity = capacity
-        self._items: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[int, str]) -> np.ndarray | None:
-        """Return the cached vectors for (chunk id, kind of unit), or None."""
-        with self._lock:
-            vecs = self._items.get(key)
-            if vecs is not None:
-                self._items.move_to_end(key)
-            return vecs
-
-    def put(self, key: tuple[int, str], vecs: np.ndarray) -> None:
-        """Store a chunk's unit vectors, evicting the least recently used entry when full."""
-        with self._lock:
-            self._items[key] = vecs
-            self._items.move_to_end(key)
-            while len(self._items) > self._capacity:
-                self._items.popitem(last=False)
+    refs = tuple(r.token for r in references(question))
+    if language != "en":
+        return LexicalQuery(tuple(analyze(question)), refs, 1.0)
+    expansion = (glossary or load_glossary()).expand(question)
+    words = WORD.findall(question)
+    content = [w for w in words if w.lower() not in STOPWORDS]
+    neutral = [
+        w
+        for i, w in enumerate(words)
+        if w.lower() not in STOPWORDS
+        and (is_acronym(w) or any(c.isdigit() for c in w) or (i > 0 and w[:1].isupper()) or "-" in w)
+    ]
+    terms = [*refs, *(t for w in neutral for t in word_terms(w))]
+    terms += [t for rendering in expansion.indonesian for t in analyze(rendering)]
+    neutral_share = len(neutral) / len(content) if content else 0.0
+    return LexicalQuery(tuple(dict.fromkeys(terms)), refs, min(1.0, expansion.coverage + neutral_share))
 
 
-def make_hits(
+def lexical_weight(query: LexicalQuery, language: str, weights: FusionWeights) -> float:
+    """Return the weight of the lexical side's vote for this query."""
+    if language == "id":
+        return weights.indonesian
+    if language == "en":
+        return weights.english * query.coverage
+    return 0.0
+
+
+@dataclass(slots=True)
+class Ranked:
+    """One ranked chunk with the scores of both sides (None where a side was not used)."""
+
+    chunk_id: int
+    score: float
+    dense: float | None = None
+    lexical: float | None = None
+
+
+def _top(pairs: Sequence[tuple[int, float]], allowed: set[int] | None, n: int) -> list[tuple[int, float]]:
+    return [(i, s) for i, s in pairs if allowed is None or i in allowed][:n]
+
+
+def rank(
     reader: IndexReader,
-    embedder: Embedder,
     query_vec: np.ndarray,
-    ranked: Sequence[Ranked],
+    lexical: LexicalQuery,
     *,
-    highlight: bool = True,
-    cache: SentenceVectors | None = None,
-) -> list[Hit]:
-    """Return ranked chunks as Hits, in the given order, with evidence highlights."""
+    language: str,
+    mode: Mode,
+    k: int,
+    weights: FusionWeights = DEFAULT_FUSION,
+    allowed: set[int] | None = None,
+    named: set[int] | None = None,
+) -> list[Ranked]:
+    """Return the ``k`` best chunks for ``mode``, best first.
+
+    ``allowed`` restricts the chunk ids; ``named`` holds the chunks of the documents that the
+    question names by reference (a regulation asked for by its number): in hybrid mode they are
+    candidates and get the reference bonus.
+    """
+    n = max(CANDIDATES, k)
+    limit = None if allowed is not None else n  # filtered: rank every match, then keep the allowed
+    if mode == "lexical":
+        found = _top(reader.lexical_search(lexical.terms, limit), allowed, k)
+        return [Ranked(i, s, lexical=s) for i, s in found]
+    dense_top = _top(reader.dense_all(query_vec) if allowed is not None else reader.search(query_vec, n), allowed, n)
+    if mode == "dense":
+        return [Ranked(i, s, dense=s) for i, s in dense_top[:k]]
+    lex_top = _top(reader.lexical_search(lexical.terms, limit), allowed, n)
+    dense, lex = dict(dense_top), dict(lex_top)
+    named = {i for i in named or () if allowed is None or i in allowed}
+    missing_dense = [i for i in (*lex, *named) if i not in dense]
+    if missing_dense:
+        dense.update(zip(missing_dense, map(float, reader.vectors_of(missing_dense) @ query_vec), strict=True))
+    lex.update(reader.lexical_scores(lexical.terms, [i for i in dense if i not in lex]))  # for Hit.lexical_score
+    w = lexical_weight(lexical, language, weights)
+    vote = lex_top[0][0] if lex_top else None  # the lexical side's best passage
+    out = []
+    for i, d in dense.items():
+        score = d + (w if i == vote else 0.0) + (weights.reference if i in named else 0.0)
+        out.append(Ranked(i, score, dense=d, lexical=lex.get(i, 0.0)))
+    out.sort(key=lambda r: (-r.score, r.chunk_id))
+    return out[:k]
+
+
+def make_hits(reader: IndexReader, ranked: Sequence[Ranked]) -> list[Hit]:
+    """Return ranked chunks as Hits, in the given order, without highlights (see :mod:`egov_qa.evidence`)."""
     rows = reader.chunk_rows([r.chunk_id for r in ranked])
     ordered = [(rows[r.chunk_id], r) for r in ranked if r.chunk_id in rows]
-    if highlight:
-        highlights = _highlights(embedder, query_vec, [row for row, _ in ordered], cache or SentenceVectors(0))
-    else:
-        highlights = [()] * len(ordered)
     return [
         Hit(
             doc_id=row["doc_id"],
@@ -70,7 +162,7 @@ def make_hits(
             score=r.score,
             rank=rank,
             metadata=row["metadata"],
-            highlights=spans,
+            highlights=(),
             chunk_id=row["id"],
             start=row["start"],
             end=row["end"],
@@ -80,35 +172,5 @@ def make_hits(
             dense_score=r.dense,
             lexical_score=r.lexical,
         )
-        for rank, ((row, r), spans) in enumerate(zip(ordered, highlights, strict=True), start=1)
+        for rank, (row, r) in enumerate(ordered, start=1)
     ]
-
-
-def unit_vectors(
-    embedder: Embedder, units: list[tuple[int, str, list[str]]], cache: SentenceVectors
-) -> list[np.ndarray]:
-    """Embed (chunk id, kind, texts) groups as passages, reusing cached groups; one batch for the rest."""
-    out: list[np.ndarray | None] = [cache.get((cid, kind)) for cid, kind, _ in units]
-    todo = [i for i, vecs in enumerate(out) if vecs is None or len(vecs) != len(units[i][2])]
-    texts = [t for i in todo for t in units[i][2]]
-    fresh = embedder.embed_passages(texts) if texts else np.zeros((0, embedder.dimension), dtype=np.float32)
-    pos = 0
-    for i in todo:
-        cid, kind, group = units[i]
-        vecs = fresh[pos : pos + len(group)]
-        cache.put((cid, kind), vecs)
-        out[i] = vecs
-        pos += len(group)
-    return [v if v is not None else np.zeros((0, embedder.dimension), dtype=np.float32) for v in out]
-
-
-def _highlights(
-    embedder: Embedder, query_vec: np.ndarray, rows: list[dict[str, Any]], cache: SentenceVectors
-) -> list[tuple[tuple[int, int], ...]]:
-    """Score every sentence of every hit against the query; uncached ones are embedded in one batch."""
-    per_row = [sentence_spans(row["text"], row["sentences"]) for row in rows]
-    units = [
-        (row["id"], "sentences", [row["text"][s:e] for s, e in spans]) for row, spans in zip(rows, per_row, strict=True)
-    ]
-    vectors = unit_vectors(embedder, units, cache)
-    return [select_highlights(spans, (vecs @ query_vec).tolist()) for spans, vecs in zip(per_row, vectors, strict=True)]

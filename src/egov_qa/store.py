@@ -14,17 +14,17 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from egov_qa.analysis import ANALYZER_VERSION, analyze
-from egov_qa.errors import EgovQAError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from egov_qa.errors import EgovQAError, IndexCorruptError
+from egov_qa.manifest import LastIngest, Manifest, ModelInfo, fsync_path, rebuild_hint
 from egov_qa.records import Chunk, Document
 
-FORMAT_VERSION = 1
-MANIFEST_NAME = "manifest.json"
 LOCK_NAME = ".lock"
 _VECTORS = "vectors-{gen}.faiss"
 _STORE = "store-{gen}.sqlite"
@@ -56,56 +56,6 @@ def _match(terms: Sequence[str]) -> str:
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in dict.fromkeys(terms))
 
 
-def _rebuild_hint(index_dir: Path) -> str:
-    return f"Rebuild it: egov-qa ingest CORPUS --index {index_dir} --full"
-
-
-def read_manifest(index_dir: Path) -> dict[str, Any]:
-    """Read and check an index's manifest.json.
-
-    Raises:
-        IndexNotFoundError: there is no manifest.
-        IndexCorruptError: the manifest is not valid JSON or misses fields.
-        IndexMismatchError: the index has another format version.
-    """
-    path = index_dir / MANIFEST_NAME
-    if not path.is_file():
-        raise IndexNotFoundError(
-            f"No index at {index_dir} (missing {MANIFEST_NAME}). Run: egov-qa ingest corpus/ --index {index_dir}"
-        )
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        version = manifest["format_version"]
-        files, model = manifest["files"], manifest["model"]
-        _ = files["vectors"], files["store"], model["name"], model["dimension"]
-    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise IndexCorruptError(f"{path} is unreadable ({exc}). {_rebuild_hint(index_dir)}") from exc
-    if version != FORMAT_VERSION:
-        raise IndexMismatchError(
-            f"The index at {index_dir} has format version {version}; this egov-qa reads version "
-            f"{FORMAT_VERSION}. {_rebuild_hint(index_dir)}"
-        )
-    return dict(manifest)
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON to a temporary sibling, fsync it and rename it over ``path``."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-    _fsync_file(tmp)
-    os.replace(tmp, path)
-    with contextlib.suppress(OSError):
-        _fsync_file(path.parent)
-
-
 def _new_faiss(dimension: int) -> Any:
     import faiss
 
@@ -119,21 +69,20 @@ class IndexReader:
         """Open the generation named by ``index_dir``'s manifest.
 
         Raises:
-            IndexNotFoundError, IndexCorruptError, IndexMismatchError: see :func:`read_manifest`.
+            IndexNotFoundError, IndexCorruptError, IndexMismatchError: see :meth:`Manifest.read`.
         """
         import faiss
 
         self.index_dir = index_dir
-        self.manifest = read_manifest(index_dir)
-        files = self.manifest["files"]
-        vec_path, db_path = index_dir / files["vectors"], index_dir / files["store"]
+        self.manifest = Manifest.read(index_dir)
+        vec_path, db_path = index_dir / self.manifest.vectors_file, index_dir / self.manifest.store_file
         for p in (vec_path, db_path):
             if not p.is_file():
-                raise IndexCorruptError(f"{p} is missing. {_rebuild_hint(index_dir)}")
+                raise IndexCorruptError(f"{p} is missing. {rebuild_hint(index_dir)}")
         try:
             self.vectors = faiss.read_index(str(vec_path))
         except RuntimeError as exc:
-            raise IndexCorruptError(f"{vec_path} is unreadable ({exc}). {_rebuild_hint(index_dir)}") from exc
+            raise IndexCorruptError(f"{vec_path} is unreadable ({exc}). {rebuild_hint(index_dir)}") from exc
         self._db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
         self._db_lock = threading.Lock()
         self._check(vec_path, db_path)
@@ -142,12 +91,12 @@ class IndexReader:
         try:
             (n_chunks,) = self._query("SELECT COUNT(*) FROM chunks")[1][0]
         except sqlite3.DatabaseError as exc:
-            raise IndexCorruptError(f"{db_path} is unreadable ({exc}). {_rebuild_hint(self.index_dir)}") from exc
-        if self.vectors.ntotal != n_chunks or self.vectors.d != self.manifest["model"]["dimension"]:
+            raise IndexCorruptError(f"{db_path} is unreadable ({exc}). {rebuild_hint(self.index_dir)}") from exc
+        if self.vectors.ntotal != n_chunks or self.vectors.d != self.manifest.model.dimension:
             raise IndexCorruptError(
                 f"{vec_path} holds {self.vectors.ntotal} vectors of dimension {self.vectors.d}, but "
                 f"{db_path} has {n_chunks} chunks and the manifest says dimension "
-                f"{self.manifest['model']['dimension']}. {_rebuild_hint(self.index_dir)}"
+                f"{self.manifest.model.dimension}. {rebuild_hint(self.index_dir)}"
             )
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -160,7 +109,7 @@ class IndexReader:
     @property
     def has_lexical(self) -> bool:
         """Whether this generation has a lexical index built by this egov-qa's analyser."""
-        return bool(self.manifest.get("lexical", {}).get("analyzer") == ANALYZER_VERSION)
+        return self.manifest.has_lexical
 
     def lexical_search(self, terms: Sequence[str], k: int | None) -> list[tuple[int, float]]:
         """Return (chunk id, BM25 score) of the chunks matching any of ``terms``, best first.
@@ -253,20 +202,22 @@ class IndexReader:
 class IndexWriter:
     """Builds the next generation of an index; :meth:`commit` swaps it in atomically."""
 
-    def __init__(self, index_dir: Path, *, dimension: int, base: IndexReader | None) -> None:
-        """Start a new generation, copying ``base`` (the current one) when given."""
+    def __init__(
+        self, index_dir: Path, *, dimension: int, base: IndexReader | None, current: Manifest | None = None
+    ) -> None:
+        """Start a new generation, copying ``base`` (the current one) when given.
+
+        ``current`` is the live generation's manifest when it is not copied (a full rebuild): its
+        files stay untouched until the new generation is swapped in. The caller holds
+        :func:`write_lock` from before it read the current generation until the commit or abort.
+        """
         import faiss
 
         index_dir.mkdir(parents=True, exist_ok=True)
         self.index_dir = index_dir
-        self._lock = open(index_dir / LOCK_NAME, "w")  # noqa: SIM115 - held until commit/abort
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            self._lock.close()
-            raise EgovQAError(f"Another ingest is writing the index at {index_dir}; wait for it to finish.") from exc
-        self._old_files = set(base.manifest["files"].values()) if base else set()
-        self.generation = (base.manifest.get("generation", 0) if base else 0) + 1
+        current = base.manifest if base is not None else current
+        self._old_files = {current.vectors_file, current.store_file} if current else set()
+        self.generation = (current.generation if current else 0) + 1
         self._remove_strays(keep=self._old_files)
         self.files = {"vectors": _VECTORS.format(gen=self.generation), "store": _STORE.format(gen=self.generation)}
         self._db_tmp = index_dir / (self.files["store"] + ".tmp")
@@ -351,31 +302,36 @@ class IndexWriter:
         (docs,) = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()
         return {"documents": int(docs), "chunks": int(self.vectors.ntotal)}
 
-    def commit(self, manifest: dict[str, Any]) -> None:
+    def commit(self, model: ModelInfo, chunking: dict[str, Any], last_ingest: LastIngest, built_by: str) -> Manifest:
         """Write this generation's files, then swap the manifest in; the old generation is removed."""
         import faiss
 
+        counts = self.counts()
         self._db.commit()
         self._db.close()
-        _fsync_file(self._db_tmp)
+        fsync_path(self._db_tmp)
         vec_tmp = self.index_dir / (self.files["vectors"] + ".tmp")
         faiss.write_index(self.vectors, str(vec_tmp))
-        _fsync_file(vec_tmp)
+        fsync_path(vec_tmp)
         os.replace(self._db_tmp, self.index_dir / self.files["store"])
         os.replace(vec_tmp, self.index_dir / self.files["vectors"])
-        write_json_atomic(
-            self.index_dir / MANIFEST_NAME,
-            {
-                **manifest,
-                "format_version": FORMAT_VERSION,
-                "generation": self.generation,
-                "files": self.files,
-                "lexical": {"engine": "sqlite-fts5-bm25", "analyzer": ANALYZER_VERSION},
-            },
+        manifest = Manifest(
+            generation=self.generation,
+            vectors_file=self.files["vectors"],
+            store_file=self.files["store"],
+            model=model,
+            documents=counts["documents"],
+            chunks=counts["chunks"],
+            chunking=chunking,
+            egov_qa_version=built_by,
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            last_ingest=last_ingest,
+            analyzer=ANALYZER_VERSION,
         )
+        manifest.write(self.index_dir)
         for name in self._old_files - set(self.files.values()):
             (self.index_dir / name).unlink(missing_ok=True)
-        self._release()
+        return manifest
 
     def abort(self) -> None:
         """Drop this generation; the current one stays as it was."""
@@ -383,17 +339,33 @@ class IndexWriter:
             self._db.close()
         for suffix in ("", "-journal"):
             (self.index_dir / (self._db_tmp.name + suffix)).unlink(missing_ok=True)
-        self._release()
-
-    def _release(self) -> None:
-        fcntl.flock(self._lock, fcntl.LOCK_UN)
-        self._lock.close()
 
 
 @contextlib.contextmanager
-def open_writer(index_dir: Path, *, dimension: int, base: IndexReader | None) -> Iterator[IndexWriter]:
+def write_lock(index_dir: Path) -> Iterator[None]:
+    """Hold the index's writer lock: one ingest at a time, from reading the current generation to the swap.
+
+    Raises:
+        EgovQAError: another ingest holds it.
+    """
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK_NAME, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise EgovQAError(f"Another ingest is writing the index at {index_dir}; wait for it to finish.") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def open_writer(
+    index_dir: Path, *, dimension: int, base: IndexReader | None, current: Manifest | None = None
+) -> Iterator[IndexWriter]:
     """Yield an :class:`IndexWriter`; any exception (Ctrl-C included) aborts it and propagates."""
-    writer = IndexWriter(index_dir, dimension=dimension, base=base)
+    writer = IndexWriter(index_dir, dimension=dimension, base=base, current=current)
     try:
         yield writer
     except BaseException:

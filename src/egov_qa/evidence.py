@@ -1,0 +1,162 @@
+"""The evidence scorer: which sentences of the retrieved passages answer the question, scored with the model.
+
+One scorer for ``search`` and ``ask``: every passage is cut into units (sentences; overlong
+ones such as tables and lists into lines or word windows), each unit is scored as a weighted
+sum of the cosine of the unit, of the unit with its neighbours, and of the passage's retrieval
+score. A passage's highlights are its best unit and a runner-up within a small margin; the
+answer's evidence is the best units across passages. Unit vectors are embedded on demand and
+kept in a bounded cache, since the same passages come back for related questions.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from egov_qa.analysis import Span
+from egov_qa.embedding import Embedder
+from egov_qa.highlight import select_highlights
+from egov_qa.records import Hit
+
+_MAX_UNIT_WORDS = 60
+_WINDOW_WORDS = 40
+
+
+class SentenceVectors:
+    """A bounded, thread-safe LRU of the sentence vectors of recently returned chunks.
+
+    Scoring a hit's sentences costs one embedding per sentence; the same chunks come back for
+    related questions, so their vectors are kept instead of recomputed.
+    """
+
+    def __init__(self, capacity: int = 2048) -> None:
+        """Keep the vectors of at most ``capacity`` chunks."""
+        self._capacity = capacity
+        self._items: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, str]) -> np.ndarray | None:
+        """Return the cached vectors for (chunk id, kind of unit), or None."""
+        with self._lock:
+            vecs = self._items.get(key)
+            if vecs is not None:
+                self._items.move_to_end(key)
+            return vecs
+
+    def put(self, key: tuple[int, str], vecs: np.ndarray) -> None:
+        """Store a chunk's unit vectors, evicting the least recently used entry when full."""
+        with self._lock:
+            self._items[key] = vecs
+            self._items.move_to_end(key)
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+
+
+def unit_vectors(
+    embedder: Embedder, units: list[tuple[int, str, list[str]]], cache: SentenceVectors
+) -> list[np.ndarray]:
+    """Embed (chunk id, kind, texts) groups as passages, reusing cached groups; one batch for the rest."""
+    out: list[np.ndarray | None] = [cache.get((cid, kind)) for cid, kind, _ in units]
+    todo = [i for i, vecs in enumerate(out) if vecs is None or len(vecs) != len(units[i][2])]
+    texts = [t for i in todo for t in units[i][2]]
+    fresh = embedder.embed_passages(texts) if texts else np.zeros((0, embedder.dimension), dtype=np.float32)
+    pos = 0
+    for i in todo:
+        cid, kind, group = units[i]
+        vecs = fresh[pos : pos + len(group)]
+        cache.put((cid, kind), vecs)
+        out[i] = vecs
+        pos += len(group)
+    return [v if v is not None else np.zeros((0, embedder.dimension), dtype=np.float32) for v in out]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredUnit:
+    """One evidence unit: its score, the index of its hit, its span in the hit's text."""
+
+    score: float
+    hit: int
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceWeights:
+    """How a candidate sentence is scored.
+
+    A weighted sum of the cosine of the sentence alone, of the sentence with its neighbours,
+    and of the passage's retrieval score.
+    """
+
+    sentence: float = 1.0
+    context: float = 0.0
+    passage: float = 0.0
+
+
+# Chosen on a TyDi QA-id train sample among five mixes (benchmarks/bench_qa.py, docs/BENCHMARKS.md).
+DEFAULT_WEIGHTS = EvidenceWeights(sentence=0.5, context=0.5, passage=0.5)
+
+
+def evidence_units(text: str, spans: Sequence[Span]) -> list[Span]:
+    """Split overlong sentences (tables, lists without full stops) into lines or word windows."""
+    out: list[Span] = []
+    for start, end in spans:
+        if len(text[start:end].split()) <= _MAX_UNIT_WORDS:
+            out.append((start, end))
+            continue
+        for m in re.finditer(r"[^\n]+", text[start:end]):
+            s, e = start + m.start(), start + m.end()
+            words = list(re.finditer(r"\S+", text[s:e]))
+            for i in range(0, len(words), _WINDOW_WORDS):
+                group = words[i : i + _WINDOW_WORDS]
+                out.append((s + group[0].start(), s + group[-1].end()))
+    return out
+
+
+def _context(text: str, units: list[Span], i: int) -> str:
+    lo, hi = max(0, i - 1), min(len(units) - 1, i + 1)
+    return text[units[lo][0] : units[hi][1]]
+
+
+def score_units(
+    embedder: Embedder,
+    query_vec: np.ndarray,
+    hits: Sequence[Hit],
+    cache: SentenceVectors,
+    weights: EvidenceWeights = DEFAULT_WEIGHTS,
+) -> list[ScoredUnit]:
+    """Score every evidence unit of every hit, best first."""
+    units = [evidence_units(h.text, h.sentences) for h in hits]
+    groups = [(h.chunk_id, "units", [h.text[s:e] for s, e in us]) for h, us in zip(hits, units, strict=True)]
+    sent = unit_vectors(embedder, groups, cache)
+    ctx: list[np.ndarray] = [np.zeros(0)] * len(hits)
+    if weights.context:
+        ctx_groups = [
+            (h.chunk_id, "context", [_context(h.text, us, i) for i in range(len(us))])
+            for h, us in zip(hits, units, strict=True)
+        ]
+        ctx = unit_vectors(embedder, ctx_groups, cache)
+    scored = []
+    for k, hit in enumerate(hits):
+        s = sent[k] @ query_vec if len(units[k]) else np.zeros(0)
+        c = ctx[k] @ query_vec if weights.context and len(units[k]) else np.zeros(len(units[k]))
+        total = weights.sentence * s + weights.context * c + weights.passage * hit.score
+        scored += [ScoredUnit(float(total[i]), k, units[k][i]) for i in range(len(units[k]))]
+    return sorted(scored, key=lambda u: -u.score)
+
+
+def with_highlights(hits: Sequence[Hit], scored: Sequence[ScoredUnit]) -> list[Hit]:
+    """Return the hits with their highlights set: each passage's best unit and a close runner-up."""
+    per_hit: dict[int, list[ScoredUnit]] = {}
+    for unit in scored:
+        per_hit.setdefault(unit.hit, []).append(unit)
+    out = []
+    for k, hit in enumerate(hits):
+        units = sorted(per_hit.get(k, []), key=lambda u: u.span)
+        spans = select_highlights([u.span for u in units], [u.score for u in units])
+        out.append(replace(hit, highlights=spans))
+    return out

@@ -1,0 +1,237 @@
+"""The index manifest (manifest.json): what an index holds, which files, and what it was built with.
+
+Every reader of an index goes through :class:`Manifest`: the store opens the files it names, the
+ingest checks the model and chunking against it, the CLI and the app show it. A new field goes
+here, in :meth:`Manifest.to_dict` and :meth:`Manifest.from_dict`, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from egov_qa.analysis import ANALYZER_VERSION
+from egov_qa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from egov_qa.records import Skipped
+
+if TYPE_CHECKING:
+    from egov_qa.embedding import Embedder
+
+FORMAT_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+LEXICAL_ENGINE = "sqlite-fts5-bm25"
+
+
+def rebuild_hint(index_dir: Path) -> str:
+    """Return the command that rebuilds the index at ``index_dir`` from scratch."""
+    return f"Rebuild it: egov-qa ingest CORPUS --index {index_dir} --full"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """The embedding model an index was built with; a query must use the same one."""
+
+    name: str
+    dimension: int
+    fingerprint: str | None = None
+    query_prompt: str = ""
+    passage_prompt: str = ""
+    max_tokens: int | None = None
+
+    @classmethod
+    def of(cls, embedder: Embedder) -> ModelInfo:
+        """Describe a loaded embedder (its weights' fingerprint included)."""
+        return cls(
+            name=embedder.name,
+            dimension=embedder.dimension,
+            fingerprint=embedder.fingerprint(),
+            query_prompt=embedder.query_prompt,
+            passage_prompt=embedder.passage_prompt,
+            max_tokens=embedder.max_tokens,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LastIngest:
+    """What the ingest that wrote this generation did."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    chunks_embedded: int = 0
+    skipped: tuple[Skipped, ...] = ()
+    notes: tuple[Skipped, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """The contents of an index's manifest.json.
+
+    ``vectors_file`` and ``store_file`` name the current generation's files; ``analyzer`` is the
+    version of the text analysis its lexical index was built with (None: no lexical index).
+    """
+
+    generation: int
+    vectors_file: str
+    store_file: str
+    model: ModelInfo
+    documents: int = 0
+    chunks: int = 0
+    chunking: Mapping[str, Any] = field(default_factory=dict)
+    egov_qa_version: str = ""
+    built_at: str = ""
+    last_ingest: LastIngest = field(default_factory=LastIngest)
+    analyzer: int | None = None
+    format_version: int = FORMAT_VERSION
+
+    @property
+    def has_lexical(self) -> bool:
+        """Whether the lexical index exists and was built by this egov-qa's analyser."""
+        return self.analyzer == ANALYZER_VERSION
+
+    def check_model(self, embedder: Embedder, index_dir: Path) -> None:
+        """Raise IndexMismatchError when ``embedder`` is not the model this index was built with."""
+        built = self.model
+        if built.name != embedder.name or built.fingerprint != embedder.fingerprint():
+            raise IndexMismatchError(
+                f"The index at {index_dir} was built with model {built.name!r} "
+                f"(fingerprint {built.fingerprint}); the model asked for is {embedder.name!r} "
+                f"(fingerprint {embedder.fingerprint()}). Use --model {built.name!r}, or rebuild: "
+                f"egov-qa ingest CORPUS --index {index_dir} --model {embedder.name!r} --full"
+            )
+
+    def check_chunking(self, chunking: Mapping[str, Any], index_dir: Path) -> None:
+        """Raise IndexMismatchError when the index was chunked with other parameters than ``chunking``."""
+        if dict(self.chunking) != dict(chunking):
+            raise IndexMismatchError(
+                f"The index at {index_dir} was chunked with {dict(self.chunking)}; asked for "
+                f"{dict(chunking)}. Rebuild: egov-qa ingest CORPUS --index {index_dir} --full"
+            )
+
+    @classmethod
+    def read(cls, index_dir: Path) -> Manifest:
+        """Read and check ``index_dir``'s manifest.json.
+
+        Raises:
+            IndexNotFoundError: there is no manifest.
+            IndexCorruptError: the manifest is not valid JSON or misses fields.
+            IndexMismatchError: the index has another format version.
+        """
+        path = index_dir / MANIFEST_NAME
+        if not path.is_file():
+            raise IndexNotFoundError(
+                f"No index at {index_dir} (missing {MANIFEST_NAME}). Run: egov-qa ingest corpus/ --index {index_dir}"
+            )
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            version = data["format_version"]
+        except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            raise IndexCorruptError(f"{path} is unreadable ({exc}). {rebuild_hint(index_dir)}") from exc
+        if version != FORMAT_VERSION:
+            raise IndexMismatchError(
+                f"The index at {index_dir} has format version {version}; this egov-qa reads version "
+                f"{FORMAT_VERSION}. {rebuild_hint(index_dir)}"
+            )
+        try:
+            return cls.from_dict(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise IndexCorruptError(f"{path} is unreadable ({exc!r}). {rebuild_hint(index_dir)}") from exc
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
+        """Build a manifest from its JSON form (raises KeyError, TypeError or ValueError on a bad one)."""
+        model, files, last = data["model"], data["files"], data.get("last_ingest") or {}
+        counts, lexical = data.get("counts") or {}, data.get("lexical")
+        return cls(
+            generation=_integer(data.get("generation", 0), "generation"),
+            vectors_file=_file_name(files["vectors"]),
+            store_file=_file_name(files["store"]),
+            model=ModelInfo(
+                name=str(model["name"]),
+                dimension=_integer(model["dimension"], "model.dimension"),
+                fingerprint=model.get("fingerprint"),
+                query_prompt=str(model.get("query_prompt", "")),
+                passage_prompt=str(model.get("passage_prompt", "")),
+                max_tokens=model.get("max_tokens"),
+            ),
+            documents=_integer(counts.get("documents", 0), "counts.documents"),
+            chunks=_integer(counts.get("chunks", 0), "counts.chunks"),
+            chunking=dict(data.get("chunking") or {}),
+            egov_qa_version=str(data.get("egov_qa_version", "")),
+            built_at=str(data.get("built_at", "")),
+            last_ingest=LastIngest(
+                **{k: _integer(last.get(k, 0), k) for k in ("added", "updated", "removed", "unchanged")},
+                chunks_embedded=_integer(last.get("chunks_embedded", 0), "chunks_embedded"),
+                skipped=tuple(Skipped(str(s["source"]), str(s["reason"])) for s in last.get("skipped", [])),
+                notes=tuple(Skipped(str(s["source"]), str(s["reason"])) for s in last.get("notes", [])),
+            ),
+            analyzer=lexical.get("analyzer") if isinstance(lexical, dict) else None,
+            format_version=_integer(data["format_version"], "format_version"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form written to manifest.json."""
+        m, last = self.model, self.last_ingest
+        out: dict[str, Any] = {
+            "format_version": self.format_version,
+            "generation": self.generation,
+            "files": {"vectors": self.vectors_file, "store": self.store_file},
+            "model": {
+                "name": m.name, "fingerprint": m.fingerprint, "dimension": m.dimension,
+                "query_prompt": m.query_prompt, "passage_prompt": m.passage_prompt, "max_tokens": m.max_tokens,
+            },
+            "chunking": dict(self.chunking),
+            "counts": {"documents": self.documents, "chunks": self.chunks},
+            "egov_qa_version": self.egov_qa_version,
+            "built_at": self.built_at,
+            "last_ingest": {
+                "added": last.added, "updated": last.updated, "removed": last.removed, "unchanged": last.unchanged,
+                "chunks_embedded": last.chunks_embedded,
+                "skipped": [{"source": s.source, "reason": s.reason} for s in last.skipped],
+                "notes": [{"source": s.source, "reason": s.reason} for s in last.notes],
+            },
+        }  # fmt: skip
+        if self.analyzer is not None:
+            out["lexical"] = {"engine": LEXICAL_ENGINE, "analyzer": self.analyzer}
+        return out
+
+    def write(self, index_dir: Path) -> None:
+        """Write manifest.json atomically: a temporary sibling, fsynced, renamed over the old one."""
+        write_json_atomic(index_dir / MANIFEST_NAME, self.to_dict())
+
+
+def _integer(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    return value
+
+
+def _file_name(value: Any) -> str:
+    if not isinstance(value, str) or not value or Path(value).name != value:
+        raise ValueError(f"a generation file must be a plain file name, got {value!r}")
+    return value
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file (or a folder's entries) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
+    """Write JSON to a temporary sibling, fsync it and rename it over ``path``."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(dict(data), ensure_ascii=False, indent=2), encoding="utf-8")
+    fsync_path(tmp)
+    os.replace(tmp, path)
+    with contextlib.suppress(OSError):
+        fsync_path(path.parent)

@@ -1,0 +1,36 @@
+"""The words egov-qa shows people, in Indonesian and English: answer messages and citation labels.
+
+The CLI, the JSON output and the app take these from here, so an answer reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+MESSAGES = {
+    "id": {
+        "found": "Jawaban ditemukan.",
+        "not_found": "Tidak ditemukan jawaban yang meyakinkan di korpus. Berikut bagian teks yang paling dekat.",
+        "empty": "Korpus belum berisi dokumen.",
+        "evidence": "Bukti",
+        "passages": "Bagian teks terkait",
+        "source": "Sumber",
+        "page": "hlm.",
+        "date": "Tanggal",
+        "confidence": "Keyakinan",
+    },
+    "en": {
+        "found": "Answer found.",
+        "not_found": "No confident answer found in the corpus. These are the closest passages.",
+        "empty": "The corpus has no documents yet.",
+        "evidence": "Evidence",
+        "passages": "Related passages",
+        "source": "Source",
+        "page": "p.",
+        "date": "Date",
+        "confidence": "Confidence",
+    },
+}
+
+
+def labels(language: str) -> dict[str, str]:
+    """Return the messages and labels for a language: Indonesian for ``"id"``, English for any other."""
+    return MESSAGES["id" if language == "id" else "en"]
