@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from egov_qa import Document, Settings, build_index, load_index
+from egov_qa import Document, Index, Settings, build_index, load_index
 from egov_qa.manifest import MANIFEST_NAME
 
 from .conftest import ROOT
@@ -25,9 +25,8 @@ XSS = Document(
 
 
 @pytest.fixture
-def app_index(corpus: Path, fake_settings: Settings) -> Path:
-    build_index(corpus, fake_settings.index_dir, settings=fake_settings)
-    return fake_settings.index_dir
+def app_index(fake_index: Index) -> Path:
+    return fake_index.path
 
 
 def run_app() -> AppTest:

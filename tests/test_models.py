@@ -131,10 +131,9 @@ def test_ask_in_english_cites_the_indonesian_sentence(
     build_index(corpus, tmp_path / "ix", settings=settings)
     index = load_index(tmp_path / "ix", settings=settings)
     answer = index.ask("What are the main obstacles to e-government in Indonesia?")
-    assert answer.language == "en" and answer.message in (
-        "Answer found.",
-        "No confident answer found in the corpus. These are the closest passages.",
-    )
+    # measured 1.359 against the English threshold 1.2666: answered, with the Indonesian sentence first
+    assert answer.language == "en" and answer.answered and answer.message == "Answer found."
+    assert answer.confidence >= answer.threshold
     assert any("hambatan utama" in ev.text for ev in answer.evidence[:2])
     assert answer.evidence[0].doc_id == SEED.name
     answer = index.ask("Siapa yang mengawasi penyelenggaraan pelayanan publik?")
