@@ -83,6 +83,9 @@ UI = {
         "updated": "Indeks diperbarui",
         "updating": "Memperbarui indeks…",
         "nothing": "Tidak ada file yang ditambahkan.",
+        "saved": "Disimpan",
+        "deleted": "Dihapus",
+        "not_updated": "File sudah diubah, tetapi indeks belum diperbarui",
         "glossary": "Glosarium",
     },
     "en": {
@@ -121,11 +124,13 @@ UI = {
         "updated": "Index updated",
         "updating": "Updating the index…",
         "nothing": "No file was added.",
+        "saved": "Saved",
+        "deleted": "Deleted",
+        "not_updated": "The files were changed, but the index was not updated",
         "glossary": "Glossary",
     },
 }
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
-Progress = Callable[[int, int], None]
 PAGES = {"ask": "Tanya / Ask", "corpus": "Korpus / Corpus"}
 CSS = """
 <style>
@@ -150,15 +155,25 @@ def get_index(index_dir: str, generation: int, model: str, models_dir: str) -> I
     return load_index(index_dir, embedder=get_model(model, models_dir))
 
 
+# every character that HTML or Markdown could read as markup becomes a character reference: an
+# escaped document can neither open a tag nor make a link, an image, a heading, math or an emoji
+_MARKUP = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-.!|~$:@/="})
+
+
+def safe(text: str) -> str:
+    """Return corpus text as inert HTML for st.markdown: HTML and Markdown escaped, line breaks kept."""
+    return text.translate(_MARKUP).replace("\n", "<br>")
+
+
 def passage_html(text: str, sentences: Any, terms: Any) -> str:
     """Escape the passage, then wrap evidence sentences and matched terms in <mark>."""
     out = []
     for piece, in_sentence, is_term in segments(text, sentences, terms):
-        safe = html.escape(piece)
+        piece_html = safe(piece)
         if is_term:
-            safe = f'<mark class="term">{safe}</mark>'
-        out.append(f'<mark class="ev">{safe}</mark>' if in_sentence else safe)
-    return "".join(out).replace("\n", "<br>")
+            piece_html = f'<mark class="term">{piece_html}</mark>'
+        out.append(f'<mark class="ev">{piece_html}</mark>' if in_sentence else piece_html)
+    return "".join(out)
 
 
 def t(key: str) -> str:
@@ -229,15 +244,10 @@ def _ask_example(text: str) -> None:
     st.session_state["question"] = text
 
 
-def _source_line(hit: Hit, words: dict[str, str]) -> str:
+def _source_line(hit: Hit, language: str) -> str:
     cite = hit.citation
-    parts = [f"<b>{html.escape(cite.title or cite.doc_id)}</b>"]
-    for value in (cite.source, cite.date, cite.doc_type):
-        if value:
-            parts.append(html.escape(value))
-    if cite.page:
-        parts.append(f"{words['page']} {cite.page}")
-    where = html.escape(cite.url or str(hit.metadata.get("url") or "") or f"corpus/{cite.doc_id}")
+    parts = [f"<b>{safe(cite.text(language))}</b>", *(safe(v) for v in (cite.source, cite.doc_type) if v)]
+    where = safe(cite.url or str(hit.metadata.get("url") or "") or f"corpus/{cite.doc_id}")
     if cite.url:  # only http(s) addresses are Citation.url: no javascript: links
         where = f'<a href="{html.escape(cite.url, quote=True)}" target="_blank" rel="noopener">{where}</a>'
     parts.append(f"{t('score')} {hit.score:.3f}")
@@ -254,19 +264,19 @@ def render_answer(answer: Answer, index: Index) -> None:
         for ev in answer.evidence:
             cite = ev.citation.text(answer.language)
             st.markdown(
-                f'<div class="egov-card"><mark class="ev">{html.escape(ev.text)}</mark>'
-                f'<br><span class="egov-meta">{words["source"]}: {html.escape(cite)}</span></div>',
+                f'<div class="egov-card"><mark class="ev">{safe(ev.text)}</mark>'
+                f'<br><span class="egov-meta">{words["source"]}: {safe(cite)}</span></div>',
                 unsafe_allow_html=True,
             )
     st.subheader(words["passages"])
     for hit in answer.hits:
-        render_hit(hit, words, index)
+        render_hit(hit, answer.language, index)
 
 
-def render_hit(hit: Hit, words: dict[str, str], index: Index) -> None:
-    """One result card: source line, the passage with evidence and terms marked, context on demand."""
+def render_hit(hit: Hit, language: str, index: Index) -> None:
+    """One result card: citation line, the passage with evidence and terms marked, context on demand."""
     st.markdown(
-        f'<div class="egov-card egov-hit">{_source_line(hit, words)}<br>'
+        f'<div class="egov-card egov-hit">{_source_line(hit, language)}<br>'
         f"{passage_html(hit.text, hit.highlights, hit.terms)}</div>",
         unsafe_allow_html=True,
     )
@@ -276,8 +286,9 @@ def render_hit(hit: Hit, words: dict[str, str], index: Index) -> None:
             before = doc.text[max(0, hit.start - 600) : hit.start]
             after = doc.text[hit.end : hit.end + 600]
             st.markdown(
-                f'<div class="egov-meta">…{html.escape(before)}</div><div>{html.escape(hit.text)}</div>'
-                f'<div class="egov-meta">{html.escape(after)}…</div>',
+                f'<div class="egov-meta">…{safe(before)}</div>'
+                f"<div>{passage_html(hit.text, hit.highlights, hit.terms)}</div>"
+                f'<div class="egov-meta">{safe(after)}…</div>',
                 unsafe_allow_html=True,
             )
 
@@ -314,34 +325,43 @@ def status_ui(index: Index | None, settings: Settings) -> None:
     st.caption(f"{t('built')}: {m.built_at} · {settings.index_dir} · corpus {settings.corpus_dir}")
     if m.last_ingest.skipped:
         st.write(f"{t('skipped')}:")
-        st.table([{"file": s.source, "reason": s.reason} for s in m.last_ingest.skipped])
+        st.dataframe([{"file": s.source, "reason": s.reason} for s in m.last_ingest.skipped])  # text, no Markdown
 
 
-def apply_change(settings: Settings, index: Index | None, change: Callable[[Corpus, Progress], CorpusReport]) -> None:
-    """Run a corpus operation and its index update with a progress bar; the new generation is loaded next run."""
+def apply_change(settings: Settings, index: Index | None, change: Callable[[Corpus], CorpusReport] | None) -> None:
+    """Save or delete corpus files, then update the index with a progress bar; the new generation loads next run.
+
+    ``change`` None only updates the index (the build button).
+    """
+    corpus = Corpus(settings, embedder=index.embedder if index is not None else None)
+    flash: list[tuple[str, str]] = []
+    if change is not None:
+        try:
+            report = change(corpus)
+        except EgovQAError as exc:
+            st.error(str(exc))
+            return
+        flash += [("error", s.reason) for s in report.refused]
+        flash += [("info", f"{t('saved')}: {name}") for name in report.saved]
+        flash += [("info", f"{t('deleted')}: {name}") for name in report.removed]
+        if not (report.saved or report.removed):
+            st.session_state["flash"] = flash + [("info", t("nothing"))]
+            st.rerun()
     bar = st.progress(0.0, text=t("updating"))
 
     def progress(done: int, total: int) -> None:
         bar.progress(done / total if total else 1.0, text=f"{t('updating')} {done}/{total}")
 
-    corpus = Corpus(settings, embedder=index.embedder if index is not None else None)
     try:
-        report = change(corpus, progress)
+        ingest = corpus.update(progress=progress)
     except EgovQAError as exc:
-        bar.empty()
-        st.error(str(exc))
-        return
-    bar.progress(1.0, text=t("updated"))
-    flash = [("error", s.reason) for s in report.refused]
-    if report.ingest is None:
-        st.session_state["flash"] = flash + [("info", t("nothing"))]
+        st.session_state["flash"] = flash + [("error", f"{t('not_updated')}: {exc}")]
         st.rerun()
-    ingest = report.ingest
     counts = f"+{len(ingest.added)} ~{len(ingest.updated)} -{len(ingest.removed)}"
     total = f"{ingest.total_documents} {t('documents').lower()}"
     done = f"{t('updated')}: {counts}, {total}, {ingest.chunks_embedded} embedded"
     flash += [("success", done)] + [("warning", f"{s.source}: {s.reason}") for s in ingest.skipped]
-    st.session_state["flash"] = st.session_state.get("flash", []) + flash
+    st.session_state["flash"] = flash
     st.rerun()  # draw the page again over the new generation of the index
 
 
@@ -362,24 +382,24 @@ def corpus_page(index: Index | None, settings: Settings) -> None:
         )
         overwrite = st.checkbox(t("overwrite"))
         submitted = st.form_submit_button(t("add"))
-    if submitted and files:
-        uploads = [(f.name, f.getvalue()) for f in files]
-        apply_change(settings, index, lambda c, p: c.add_files(uploads, overwrite=overwrite, progress=p))
+    if submitted:
+        uploads = [(f.name, f.getvalue()) for f in files or []]
+        apply_change(settings, index, lambda c: c.add_files(uploads, overwrite=overwrite, update=False))
     with st.form("url"):
         url = st.text_input(t("url"), placeholder="https://…")
         url_overwrite = st.checkbox(t("overwrite"), key="url_overwrite")
         fetch = st.form_submit_button(t("fetch"))
     if fetch and url.strip():
-        apply_change(settings, index, lambda c, p: c.add_url(url, overwrite=url_overwrite, progress=p))
+        apply_change(settings, index, lambda c: c.add_url(url, overwrite=url_overwrite, update=False))
     doc_ids = index.document_ids() if index is not None else []
     if doc_ids:
         st.subheader(t("remove"))
         doc_id = st.selectbox(t("remove"), doc_ids, label_visibility="collapsed")
         confirm = st.checkbox(t("remove_confirm"))
         if st.button(t("remove_button"), disabled=not confirm):
-            apply_change(settings, index, lambda c, p: c.remove(doc_id, progress=p))
+            apply_change(settings, index, lambda c: c.remove(doc_id, update=False))
     if st.button(t("build")):
-        apply_change(settings, index, lambda c, p: CorpusReport(ingest=c.update(progress=p)))
+        apply_change(settings, index, None)
     with st.expander(t("glossary")):
         st.dataframe([{"English": e.english, "Indonesia": "; ".join(e.indonesian), "domain": e.domain}
                       for e in load_glossary().entries])  # fmt: skip

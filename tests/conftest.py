@@ -91,8 +91,9 @@ def local_site() -> Iterator[str]:
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the http.server API
-            body = PAGE.encode() if self.path == "/berita/mpp-digital" else b"not found"
-            self.send_response(200 if self.path == "/berita/mpp-digital" else 404)
+            found = self.path.split("?", 1)[0] == "/berita/mpp-digital"
+            body = PAGE.encode() if found else b"not found"
+            self.send_response(200 if found else 404)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.end_headers()
             self.wfile.write(body)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import html
+import importlib.util
 import json
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -15,6 +16,17 @@ from egov_qa.manifest import MANIFEST_NAME
 from .conftest import ROOT
 
 APP = str(ROOT / "app.py")
+
+
+def _app_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("egov_qa_app", APP)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # defines the page's functions; main() runs only as a script
+    return module
+
+
+safe = _app_module().safe
 XSS = Document(
     "xss.md",
     "Berita palsu <script>alert('x')</script> tentang pelayanan publik. "
@@ -63,7 +75,7 @@ def test_asking_in_indonesian_shows_marked_evidence_and_cites_it(app_index: Path
     # the fake model has no calibrated threshold, so it always answers; the card cites what ask cites
     expected = load_index(app_index, settings=Settings.from_env()).ask("Apa fungsi Nomor Induk Berusaha (NIB)?")
     assert at.success and at.success[0].value.startswith("Jawaban ditemukan.") and not at.warning
-    assert f"Sumber: {html.escape(expected.evidence[0].citation.text('id'))}" in page
+    assert f"Sumber: {safe(expected.evidence[0].citation.text('id'))}" in page
 
 
 def test_an_english_question_switches_the_interface_to_english(app_index: Path) -> None:
@@ -95,7 +107,7 @@ def test_filters_restrict_the_results(app_index: Path) -> None:
     ask(at, "layanan pengaduan dan perizinan")
     assert not at.exception
     cards = [m.value for m in at.markdown if "egov-hit" in m.value]
-    assert cards and all("spbe.md" in c for c in cards)
+    assert cards and all(safe("spbe.md") in c for c in cards)
 
 
 def test_corpus_text_is_escaped_before_it_is_marked(tmp_path: Path, fake_settings: Settings) -> None:
@@ -104,10 +116,10 @@ def test_corpus_text_is_escaped_before_it_is_marked(tmp_path: Path, fake_setting
     ask(at, "berita palsu pelayanan publik")
     assert not at.exception
     page = html_of(at)
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
-    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "&lt;b&gt;Judul&lt;/b&gt;" in page
+    assert safe("<script>alert('x')</script>") in page and "&#60;script&#62;" in page
+    assert safe("<img src=x onerror=alert(1)>") in page and safe("<b>Judul</b>") in page
     assert "<script>" not in page and "<img" not in page and "<b>Judul" not in page
-    assert 'href="javascript' not in page and "javascript:alert(1)" in page  # shown, never a link
+    assert 'href="javascript' not in page and safe("javascript:alert(1)") in page  # shown, never a link
 
 
 def _upload(at: AppTest, files: list[tuple[str, bytes, str]]) -> AppTest:
@@ -153,7 +165,7 @@ def test_a_good_upload_is_indexed_and_found_then_removed(app_index: Path) -> Non
     assert manifest["last_ingest"]["added"] == 1
     at.sidebar.radio(key="page").set_value("ask").run()
     ask(at, "Mal Pelayanan Publik Digital")
-    assert "mpp-digital.md" in html_of(at)
+    assert safe("mpp-digital.md") in html_of(at)
     at.sidebar.radio(key="page").set_value("corpus").run()
     at.selectbox[0].set_value("mpp-digital.md")
     at.checkbox[-1].check()
@@ -163,14 +175,15 @@ def test_a_good_upload_is_indexed_and_found_then_removed(app_index: Path) -> Non
     assert json.loads((app_index / MANIFEST_NAME).read_text())["last_ingest"]["removed"] == 1
 
 
-def test_a_url_is_fetched_saved_and_indexed(app_index: Path, local_site: str) -> None:
+def test_a_url_is_fetched_saved_and_indexed(app_index: Path, local_site: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EGOV_QA_ALLOWED_HOSTS", "127.0.0.1")  # the test's page is on loopback
     at = run_app()
     at.sidebar.radio(key="page").set_value("corpus").run()
     at.text_input[0].input(f"{local_site}/berita/mpp-digital")
     next(b for b in at.button if b.label.startswith("Ambil")).click().run()
     assert not at.exception and not at.error
     corpus = Path(Settings.from_env().corpus_dir)
-    saved = [p for p in corpus.iterdir() if p.name.endswith("berita-mpp-digital.md")]
+    saved = [p for p in corpus.iterdir() if p.name == "Mal-Pelayanan-Publik-Digital.md"]
     assert saved and "menyatukan layanan dari berbagai instansi" in saved[0].read_text()
     assert json.loads((app_index / MANIFEST_NAME).read_text())["last_ingest"]["added"] == 1
     at.text_input[0].input(f"{local_site}/hilang")
@@ -182,3 +195,40 @@ def test_without_an_index_the_app_says_how_to_build_one() -> None:
     at = run_app()
     assert not at.exception
     assert any("egov-qa ingest" in i.value for i in at.info)
+
+
+def test_the_url_box_refuses_loopback_unless_allowed(app_index: Path, local_site: str) -> None:
+    at = run_app()
+    at.sidebar.radio(key="page").set_value("corpus").run()
+    at.text_input[0].input(f"{local_site}/berita/mpp-digital")
+    next(b for b in at.button if b.label.startswith("Ambil")).click().run()
+    assert any("Refused to fetch" in e.value and "EGOV_QA_ALLOWED_HOSTS" in e.value for e in at.error)
+    assert not any(
+        p.suffix == ".md" and "Pelayanan-Publik-Digital" in p.name for p in Settings.from_env().corpus_dir.iterdir()
+    )
+
+
+MARKDOWN_TXT = (
+    '---\ntitle: "Judul\\n\\n![pelacak](http://127.0.0.1:9/t.png)"\n---\n'
+    "Lihat [tautan jahat](http://127.0.0.1:9/x) dan ![gambar](http://127.0.0.1:9/y.png) tentang pelayanan publik.\n\n"
+    "# Judul palsu\n\n$x^2$ :material/warning: www.contoh-jahat.example **tebal**\n"
+)
+
+
+def test_markdown_in_corpus_text_is_shown_as_text(fake_settings: Settings) -> None:
+    corpus = fake_settings.corpus_dir
+    corpus.mkdir(parents=True)
+    (corpus / "md.txt").write_text(MARKDOWN_TXT, encoding="utf-8")
+    (corpus / "[tautan](http:--127.0.0.1:9).txt").write_text("")  # skipped as empty: its name is shown
+    report = build_index(corpus, fake_settings.index_dir, settings=fake_settings)
+    assert report.added == ("md.txt",) and len(report.skipped) == 1
+    at = run_app()
+    ask(at, "tautan gambar pelayanan publik")
+    assert not at.exception
+    page = html_of(at)
+    for markup in ("](", "![", "[tautan", "# Judul", "$x", ":material", "**tebal", "www.contoh"):
+        assert markup not in page, markup
+    assert safe("![gambar](http://127.0.0.1:9/y.png)") in page and safe("![pelacak]") in page
+    at.sidebar.radio(key="page").set_value("corpus").run()
+    assert not at.table  # the skipped-files list is a data table: its text is never read as Markdown
+    assert any("[tautan](http:--127.0.0.1:9).txt" in str(df.value) for df in at.dataframe)

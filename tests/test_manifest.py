@@ -50,14 +50,25 @@ def test_a_damaged_manifest_is_a_clear_error_with_the_fix(ix: Path, change, matc
     assert f"egov-qa ingest CORPUS --index {ix} --full" in str(err.value)
 
 
-def test_full_rebuild_repairs_a_damaged_index(ix: Path, fake_settings: Settings) -> None:
+@pytest.mark.parametrize("damage", [{"generation": "two"}, {"counts": "x"}, {"last_ingest": "x"}, {"model": []}])
+def test_full_rebuild_repairs_a_damaged_index_and_moves_forward(
+    ix: Path, fake_settings: Settings, damage: dict
+) -> None:
+    build_index([*DOCS, Document("c", "Satu Data Indonesia.")], ix, settings=fake_settings)  # generation 2
     data = json.loads((ix / MANIFEST_NAME).read_text())
-    data["generation"] = "two"
+    data.update(damage)
     (ix / MANIFEST_NAME).write_text(json.dumps(data))
+    with pytest.raises(IndexCorruptError, match="--full"):
+        load_index(ix, settings=fake_settings)
     with pytest.raises(IndexCorruptError):
         build_index(DOCS, ix, settings=fake_settings)
     report = build_index(DOCS, ix, settings=fake_settings, full=True)
     assert report.total_documents == 2 and load_index(ix, settings=fake_settings).document_ids() == ["a", "b"]
+    manifest = Manifest.read(ix)
+    assert manifest.generation == 3  # never back to 1: a running app caches the loaded index by generation
+    assert sorted(p.name for p in ix.iterdir() if not p.name.startswith(".")) == sorted(
+        [MANIFEST_NAME, manifest.vectors_file, manifest.store_file]
+    )
 
 
 def test_model_and_chunking_checks_name_both_sides(ix: Path) -> None:

@@ -123,5 +123,13 @@ def test_search_and_ask_mark_the_same_evidence_in_a_passage(index) -> None:
     searched = index.search(question, top_k=3)
     asked = index.ask(question, top_k=3, threshold=0.0)
     assert [h.chunk_id for h in searched] == [h.chunk_id for h in asked.hits]
-    assert [h.highlights for h in searched] == [h.highlights for h in asked.hits]
     assert all(h.highlights for h in searched)
+    # the answer marks what search marks, plus each evidence sentence in the passage it cites
+    for found, answered in zip(searched, asked.hits, strict=True):
+        assert set(found.highlights) <= set(answered.highlights)
+    for ev in asked.evidence:
+        hit = next(h for h in asked.hits if h.chunk_id == ev.chunk_id)
+        assert (ev.chunk_start, ev.chunk_end) in hit.highlights
+    assert {s for h in asked.hits for s in h.highlights} - {s for h in searched for s in h.highlights} <= {
+        (ev.chunk_start, ev.chunk_end) for ev in asked.evidence
+    }

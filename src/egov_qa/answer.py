@@ -53,7 +53,17 @@ def build_answer(
     confidence = chosen[0].score if chosen else 0.0
     answered = bool(chosen) and confidence >= threshold
     terms = question_terms(question) if language == "id" else frozenset()
-    marked = [replace(hit, terms=term_spans(hit.text, terms)) for hit in hits]
+    evidence_spans: dict[int, set[tuple[int, int]]] = {}
+    for unit in chosen:
+        evidence_spans.setdefault(unit.hit, set()).add(unit.span)
+    marked = [
+        replace(
+            hit,
+            highlights=tuple(sorted(set(hit.highlights) | evidence_spans.get(k, set()))),
+            terms=term_spans(hit.text, terms),
+        )
+        for k, hit in enumerate(hits)
+    ]
     words = labels(language)
     message = words["found"] if answered else (words["not_found"] if hits else words["empty"])
     return Answer(

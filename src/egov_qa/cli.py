@@ -1,4 +1,4 @@
-"""The egov-qa command line: ingest, search, ask, info. Each command calls one api function."""
+"""The egov-qa command line: ingest, ask, search, eval, add, remove, serve, info, over the public API."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from egov_qa import (
     MAX_UPLOAD_BYTES,
     MODES,
     Corpus,
-    CorpusReport,
     EgovQAError,
     Filters,
     Index,
@@ -256,36 +255,24 @@ def add(
 ) -> None:
     """Add SOURCE (a file, or an http(s) URL whose main text is extracted) to the corpus and update the index.
 
-    A file of the same name in the corpus is only replaced with --overwrite.
+    A file of the same name in the corpus is only replaced with --overwrite; a web page is
+    named after its title, and fetched again only with --overwrite. Pages on this machine or its
+    private network are refused unless their host is in EGOV_QA_ALLOWED_HOSTS.
     """
     s = _settings(ctx).with_overrides(corpus_dir=corpus_dir, index_dir=index_dir)
     corpus = Corpus(s)
-    if source.startswith(("http://", "https://")):
-        report = _corpus_change(
-            lambda bar: corpus.add_url(source, overwrite=overwrite, update=not no_ingest, progress=bar)
-        )
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise click.ClickException(f"No file {source}")
-        data = path.read_bytes()
-        report = _corpus_change(
-            lambda bar: corpus.add_file(path.name, data, overwrite=overwrite, update=not no_ingest, progress=bar)
-        )
+    with _errors():
+        if source.startswith(("http://", "https://")):
+            report = corpus.add_url(source, overwrite=overwrite, update=False)
+        else:
+            path = Path(source)
+            if not path.is_file():
+                raise click.ClickException(f"No file {source}")
+            report = corpus.add_file(path.name, path.read_bytes(), overwrite=overwrite, update=False)
     for name in report.saved:
         click.echo(f"{'Replaced' if name in report.replaced else 'Saved'} {s.corpus_dir / name}")
-    if report.ingest is not None:
-        print_report(report.ingest, s.index_dir)
-
-
-def _corpus_change(change: Callable[[Callable[[int, int], None]], CorpusReport]) -> CorpusReport:
-    """Run a corpus operation with a progress bar for its index update; errors become messages."""
-    update, close = _progress_bar()
-    with _errors():
-        try:
-            return change(update)
-        finally:
-            close()
+    if not no_ingest:
+        ctx.invoke(ingest, corpus=s.corpus_dir, index_dir=s.index_dir, model=None, full=False)
 
 
 @main.command()
@@ -294,13 +281,17 @@ def _corpus_change(change: Callable[[Callable[[int, int], None]], CorpusReport])
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_INDEX_HELP)
 @click.pass_context
 def remove(ctx: click.Context, doc_id: str, corpus_dir: Path | None, index_dir: Path | None) -> None:
-    """Delete DOC_ID's file from the corpus and update the index (a JSONL file goes whole)."""
+    """Delete DOC_ID's file from the corpus and update the index.
+
+    A symbolic link is removed itself, never the file it points to. A document from a JSON Lines
+    file (``file.jsonl#id``) is one line of that file: remove the whole file, or edit it.
+    """
     s = _settings(ctx).with_overrides(corpus_dir=corpus_dir, index_dir=index_dir)
-    report = _corpus_change(lambda bar: Corpus(s).remove(doc_id, progress=bar))
+    with _errors():
+        report = Corpus(s).remove(doc_id, update=False)
     for name in report.removed:
         click.echo(f"Deleted {s.corpus_dir / name}")
-    if report.ingest is not None:
-        print_report(report.ingest, s.index_dir)
+    ctx.invoke(ingest, corpus=s.corpus_dir, index_dir=s.index_dir, model=None, full=False)
 
 
 @main.command(name="eval")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from egov_qa.modelprep import DEFAULT_MODEL
@@ -14,6 +15,8 @@ ENV_CORPUS = "EGOV_QA_CORPUS_DIR"
 ENV_INDEX = "EGOV_QA_INDEX_DIR"
 ENV_MODEL = "EGOV_QA_MODEL"
 ENV_MODELS_DIR = "EGOV_QA_MODELS_DIR"
+ENV_ALLOWED_HOSTS = "EGOV_QA_ALLOWED_HOSTS"
+ENV_ADMIN_PASSWORD = "EGOV_QA_ADMIN_PASSWORD"
 
 
 def _default_models_dir(env: Mapping[str, str]) -> Path:
@@ -27,13 +30,18 @@ class Settings:
 
     Precedence: an explicit argument (a CLI flag) > environment variable > default.
     ``model`` is None when nobody chose one: an existing index then keeps the model it was
-    built with, and a new index gets :data:`DEFAULT_MODEL`.
+    built with, and a new index gets :data:`DEFAULT_MODEL`. ``allowed_hosts`` are the host
+    names whose pages may be fetched although they resolve to internal addresses (an
+    intranet); ``admin_password`` unlocks corpus management in the app when it is served
+    beyond this machine.
     """
 
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
     model: str | None = None
     models_dir: Path = Path("~/.cache/egov-qa/models")
+    allowed_hosts: tuple[str, ...] = ()
+    admin_password: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -44,6 +52,8 @@ class Settings:
             index_dir=Path(env.get(ENV_INDEX) or "index"),
             model=env.get(ENV_MODEL) or None,
             models_dir=Path(env.get(ENV_MODELS_DIR) or _default_models_dir(env)),
+            allowed_hosts=tuple(h for h in re.split(r"[\s,]+", env.get(ENV_ALLOWED_HOSTS, "")) if h),
+            admin_password=env.get(ENV_ADMIN_PASSWORD) or None,
         )
 
     def child_env(self) -> dict[str, str]:
@@ -53,6 +63,10 @@ class Settings:
         env[ENV_MODELS_DIR] = str(self.models_dir)
         if self.model:
             env[ENV_MODEL] = self.model
+        if self.allowed_hosts:
+            env[ENV_ALLOWED_HOSTS] = ",".join(self.allowed_hosts)
+        if self.admin_password:
+            env[ENV_ADMIN_PASSWORD] = self.admin_password
         return env
 
     def with_overrides(
@@ -61,6 +75,7 @@ class Settings:
         corpus_dir: Path | str | None = None,
         index_dir: Path | str | None = None,
         model: str | None = None,
+        admin_password: str | None = None,
     ) -> Settings:
         """Return a copy with the given non-None values (CLI flags) applied."""
         return replace(
@@ -68,4 +83,5 @@ class Settings:
             corpus_dir=Path(corpus_dir) if corpus_dir is not None else self.corpus_dir,
             index_dir=Path(index_dir) if index_dir is not None else self.index_dir,
             model=model if model is not None else self.model,
+            admin_password=admin_password if admin_password is not None else self.admin_password,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -100,7 +101,9 @@ def detect_language(text: str) -> str:
     another script, or with several common words of French, Spanish, German, Dutch,
     Portuguese, Javanese or Sundanese, is reported as that language.
     """
-    words = [w.lower() for w, _, _ in tokens(text) if not any(c.isdigit() for c in w)]
+    # apostrophes split words here ("what's" -> what, s), so English contractions keep their cue words
+    parts = (p for w, _, _ in tokens(text) for p in re.split(r"['’]", w))
+    words = [p.lower() for p in parts if p and not any(c.isdigit() for c in p)]
     other = _other_language(text, words)
     if other:
         return other

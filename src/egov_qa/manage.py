@@ -9,13 +9,12 @@ an existing file is replaced only when ``overwrite=True`` is passed.
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import tempfile
 import unicodedata
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +27,11 @@ from egov_qa.corpus.html import html_document
 from egov_qa.corpus.text import decode_bytes
 from egov_qa.embedding import Embedder
 from egov_qa.errors import CorpusError
+from egov_qa.fetch import Fetched, fetch
 from egov_qa.ingest import build_index
 from egov_qa.records import IngestReport, Skipped
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-FETCH_TIMEOUT = 20.0
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -115,53 +114,97 @@ def save_file(
     return target
 
 
-def fetch_page(url: str, *, timeout: float = FETCH_TIMEOUT, max_bytes: int = MAX_UPLOAD_BYTES) -> tuple[str, bytes]:
-    """Fetch a web page and extract its main text as a Markdown file with front matter.
+def _decode_page(fetched: Fetched) -> str:
+    charset = fetched.charset or "utf-8"
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        charset = "utf-8"  # an unknown charset name: read it as UTF-8, replacing what does not fit
+    return fetched.body.decode(charset, errors="replace")
+
+
+def page_file_name(title: str, url: str) -> str:
+    """Return a safe Markdown file name for a fetched page: from its title, else from its address."""
+    parts = urllib.parse.urlsplit(url)
+    base = title or (parts.netloc + parts.path).rstrip("/") or parts.netloc
+    slug = _UNSAFE.sub("-", unicodedata.normalize("NFKC", base)).strip("-._")[:80].strip("-._")
+    return safe_name((slug or "halaman") + ".md")
+
+
+def fetch_page(url: str, *, allowed_hosts: Sequence[str] = (), max_bytes: int | None = None) -> tuple[str, bytes]:
+    """Fetch a web page safely (see :mod:`egov_qa.fetch`) and extract its main text as Markdown.
 
     Returns:
-        A file name derived from the URL, and the file's bytes (title, url, date, site in the
+        A file name from the page's title, and the file's bytes (title, url, date, site in the
         front matter; the main text below).
 
     Raises:
-        CorpusError: not an http(s) URL, the fetch failed, the page is too large, or no main
-            text could be extracted from it.
+        CorpusError: the address is refused, the fetch failed, the page is too large, or no
+            main text could be extracted from it.
     """
-    parts = urllib.parse.urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise CorpusError(f"{url!r} is not an http(s) URL")
-    request = urllib.request.Request(url.strip(), headers={"User-Agent": "egov-qa"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # the scheme was checked above
-            data = response.read(max_bytes + 1)
-            charset = response.headers.get_content_charset() or "utf-8"
-    except (urllib.error.URLError, TimeoutError, ValueError) as exc:
-        raise CorpusError(f"Could not fetch {url}: {getattr(exc, 'reason', exc)}") from exc
-    if len(data) > max_bytes:
-        raise CorpusError(f"{url} is over the {max_bytes / 2**20:.0f} MB limit")
-    doc = html_document("page", data.decode(charset, errors="replace"), url=url.strip())
-    front = {"title": doc.title or parts.netloc, "url": url.strip()}
+    url = url.strip()
+    fetched = fetch(url, allowed_hosts=allowed_hosts, max_bytes=max_bytes or MAX_UPLOAD_BYTES)
+    doc = html_document("page", _decode_page(fetched), url=url)
+    host = urllib.parse.urlsplit(url).netloc
+    front = {"title": doc.title or host, "url": url}
     front.update({k: str(v) for k in ("date", "sitename", "author") if (v := doc.metadata.get(k))})
-    front.setdefault("source", str(doc.metadata.get("sitename") or parts.netloc))
+    front.setdefault("source", str(doc.metadata.get("sitename") or host))
     body = "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False) + "---\n" + doc.text + "\n"
-    slug = (parts.netloc + parts.path).rstrip("/") or parts.netloc
-    return safe_name(_UNSAFE.sub("-", slug)[-100:] + ".md"), body.encode("utf-8")
+    return page_file_name(doc.title, url), body.encode("utf-8")
+
+
+def _inside(corpus_dir: Path, rel: str) -> Path:
+    """Return ``corpus_dir / rel`` without following a link at its end; refuse paths that leave the folder."""
+    root = corpus_dir.resolve()
+    target = Path(os.path.normpath(root / rel))
+    parent = target.parent.resolve()  # a linked folder on the way must not lead out either
+    if root not in target.parents or not (parent == root or root in parent.parents):
+        raise CorpusError(f"{rel!r} is not a file of the corpus folder {corpus_dir}")
+    return target
 
 
 def remove_file(corpus_dir: Path, doc_id: str) -> Path:
-    """Delete the corpus file a document came from (a JSONL file holds all its documents).
+    """Delete the corpus file of a document; a symbolic link is removed itself, never its target.
 
     Raises:
-        CorpusError: the document's file is not inside ``corpus_dir`` or does not exist.
+        CorpusError: the document is one line of a JSONL file (remove the file, or edit it),
+            or its file is not inside ``corpus_dir`` or does not exist.
     """
-    rel = doc_id.split("#", 1)[0]
-    target = (corpus_dir / rel).resolve()
-    root = corpus_dir.resolve()
-    if root not in target.parents:
-        raise CorpusError(f"{doc_id!r} is not a file of the corpus folder {corpus_dir}")
-    if not target.is_file():
+    rel, _, line_id = doc_id.partition("#")
+    if line_id:
+        raise CorpusError(
+            f"{doc_id!r} is one line of the JSON Lines file {rel}: delete that line from the file and update "
+            f"the index, or remove {rel!r} to delete every document in it"
+        )
+    target = _inside(corpus_dir, rel)
+    if not (target.is_symlink() or target.is_file()):
         raise CorpusError(f"No file {rel} in the corpus folder {corpus_dir}")
     target.unlink()
     return target
+
+
+def file_with_url(corpus_dir: Path, url: str) -> Path | None:
+    """Return the Markdown file of the corpus that was fetched from ``url``, if there is one."""
+    if not corpus_dir.is_dir():
+        return None
+    for path in sorted(corpus_dir.glob("*.md")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        with path.open("rb") as fh:
+            head = fh.read(4096).decode("utf-8", errors="replace")
+        if any(line.strip() == f"url: {url}" or line.strip() == f"url: '{url}'" for line in head.splitlines()[:20]):
+            return path
+    return None
+
+
+def unique_name(corpus_dir: Path, name: str) -> str:
+    """Return ``name``, or ``stem-2.ext``, ``stem-3.ext``… when a file of that name exists."""
+    stem, dot, suffix = name.rpartition(".")
+    candidate, n = name, 1
+    while (corpus_dir / candidate).exists() or (corpus_dir / candidate).is_symlink():
+        n += 1
+        candidate = f"{stem}-{n}{dot}{suffix}"
+    return candidate
 
 
 Progress = Callable[[int, int], None]
@@ -246,12 +289,21 @@ class Corpus:
     ) -> CorpusReport:
         """Fetch a web page, save its main text as Markdown with front matter, then update the index.
 
+        The file is named after the page's title, with a number added when that name is taken
+        by another document. A page fetched before (the same URL) is fetched again only with
+        ``overwrite=True``, and then replaces its own file.
+
         Raises:
             CorpusError: the URL is refused or cannot be fetched, no text was found, or the page
                 was saved before and ``overwrite`` is False.
         """
-        name, data = fetch_page(url)
-        return self.add_file(name, data, overwrite=overwrite, update=update, progress=progress)
+        url = url.strip()
+        earlier = file_with_url(self.folder, url)
+        if earlier is not None and not overwrite:
+            raise CorpusError(f"{url} is already in the corpus as {earlier.name}; fetch it again with overwrite")
+        name, data = fetch_page(url, allowed_hosts=self.settings.allowed_hosts)
+        name = earlier.name if earlier is not None else unique_name(self.folder, name)
+        return self.add_file(name, data, overwrite=earlier is not None, update=update, progress=progress)
 
     def remove(self, doc_id: str, *, update: bool = True, progress: Progress | None = None) -> CorpusReport:
         """Delete the file a document came from (a JSONL file goes whole), then update the index.

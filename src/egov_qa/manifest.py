@@ -140,14 +140,14 @@ class Manifest:
             )
         try:
             return cls.from_dict(data)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise IndexCorruptError(f"{path} is unreadable ({exc!r}). {rebuild_hint(index_dir)}") from exc
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
         """Build a manifest from its JSON form (raises KeyError, TypeError or ValueError on a bad one)."""
-        model, files, last = data["model"], data["files"], data.get("last_ingest") or {}
-        counts, lexical = data.get("counts") or {}, data.get("lexical")
+        model, files, last = _mapping(data, "model"), _mapping(data, "files"), _mapping(data, "last_ingest", {})
+        counts, lexical = _mapping(data, "counts", {}), data.get("lexical")
         return cls(
             generation=_integer(data.get("generation", 0), "generation"),
             vectors_file=_file_name(files["vectors"]),
@@ -155,10 +155,10 @@ class Manifest:
             model=ModelInfo(
                 name=str(model["name"]),
                 dimension=_integer(model["dimension"], "model.dimension"),
-                fingerprint=model.get("fingerprint"),
+                fingerprint=_optional(model.get("fingerprint"), str, "model.fingerprint"),
                 query_prompt=str(model.get("query_prompt", "")),
                 passage_prompt=str(model.get("passage_prompt", "")),
-                max_tokens=model.get("max_tokens"),
+                max_tokens=_optional(model.get("max_tokens"), int, "model.max_tokens"),
             ),
             documents=_integer(counts.get("documents", 0), "counts.documents"),
             chunks=_integer(counts.get("chunks", 0), "counts.chunks"),
@@ -171,7 +171,7 @@ class Manifest:
                 skipped=tuple(Skipped(str(s["source"]), str(s["reason"])) for s in last.get("skipped", [])),
                 notes=tuple(Skipped(str(s["source"]), str(s["reason"])) for s in last.get("notes", [])),
             ),
-            analyzer=lexical.get("analyzer") if isinstance(lexical, dict) else None,
+            analyzer=_optional(lexical.get("analyzer"), int, "lexical.analyzer") if isinstance(lexical, dict) else None,
             format_version=_integer(data["format_version"], "format_version"),
         )
 
@@ -206,9 +206,22 @@ class Manifest:
         write_json_atomic(index_dir / MANIFEST_NAME, self.to_dict())
 
 
+def _mapping(data: Mapping[str, Any], key: str, default: dict[str, Any] | None = None) -> Mapping[str, Any]:
+    value = data.get(key, default)
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{key} must be an object, got {value!r}")
+    return value
+
+
 def _integer(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{name} must be a whole number, got {value!r}")
+    return value
+
+
+def _optional(value: Any, kind: type, name: str) -> Any:
+    if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+        raise ValueError(f"{name} must be a {kind.__name__}, got {value!r}")
     return value
 
 

@@ -112,7 +112,8 @@ class Hit:
 
     ``highlights`` are (start, end) offsets into ``text`` of the passage's evidence: its
     best-scoring sentence, and a second one scoring nearly as well (the same scorer makes them
-    for ``search`` and ``ask``). ``terms`` are the offsets of the question's words found in it
+    for ``search`` and ``ask``); in an :class:`Answer` also every sentence of the passage that
+    the answer cites as evidence. ``terms`` are the offsets of the question's words found in it
     (filled by ``ask``), ``sentences`` of every sentence; ``start``/``end`` locate ``text`` in
     the document's cleaned text. ``score`` is what the hits are ranked by (in hybrid mode the
     fused score); ``dense_score`` (cosine) and ``lexical_score`` (BM25) are the sides it was

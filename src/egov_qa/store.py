@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -28,6 +29,7 @@ from egov_qa.records import Chunk, Document
 LOCK_NAME = ".lock"
 _VECTORS = "vectors-{gen}.faiss"
 _STORE = "store-{gen}.sqlite"
+_GENERATION_FILE = re.compile(r"(?:vectors|store)-(\d+)\.")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, metadata TEXT NOT NULL,
@@ -217,8 +219,11 @@ class IndexWriter:
         self.index_dir = index_dir
         current = base.manifest if base is not None else current
         self._old_files = {current.vectors_file, current.store_file} if current else set()
-        self.generation = (current.generation if current else 0) + 1
-        self._remove_strays(keep=self._old_files)
+        if current is not None:
+            self._remove_strays(keep=self._old_files)
+            self.generation = current.generation + 1
+        else:  # nothing readable: number after whatever is on disk (a repair never goes back), delete at the swap
+            self.generation = max([0, *self._generations_on_disk()]) + 1
         self.files = {"vectors": _VECTORS.format(gen=self.generation), "store": _STORE.format(gen=self.generation)}
         self._db_tmp = index_dir / (self.files["store"] + ".tmp")
         self._db = sqlite3.connect(self._db_tmp)
@@ -246,8 +251,16 @@ class IndexWriter:
         )
         self.reanalyzed = len(rows)
 
+    def _generations_on_disk(self) -> list[int]:
+        found = []
+        for p in self.index_dir.iterdir():
+            m = _GENERATION_FILE.match(p.name)
+            if m:
+                found.append(int(m.group(1)))
+        return found
+
     def _remove_strays(self, keep: set[str]) -> None:
-        """Delete files of generations that a crashed build left behind."""
+        """Delete files of generations that a crashed build left behind (a damaged live one is kept until the swap)."""
         for p in self.index_dir.iterdir():
             if p.name.startswith(("vectors-", "store-")) and p.name not in keep:
                 p.unlink(missing_ok=True)
@@ -329,8 +342,7 @@ class IndexWriter:
             analyzer=ANALYZER_VERSION,
         )
         manifest.write(self.index_dir)
-        for name in self._old_files - set(self.files.values()):
-            (self.index_dir / name).unlink(missing_ok=True)
+        self._remove_strays(keep=set(self.files.values()))
         return manifest
 
     def abort(self) -> None:
