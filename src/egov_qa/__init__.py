@@ -6,7 +6,7 @@ This package's names are the public API; the command line and the app use nothin
 from __future__ import annotations
 
 from egov_qa.analysis import question_terms, term_spans
-from egov_qa.api import Index, load_index
+from egov_qa.api import MAX_TOP_K, Index, load_index
 from egov_qa.config import Settings
 from egov_qa.embedding import Embedder, load_embedder, register_embedder
 from egov_qa.errors import (
@@ -36,6 +36,7 @@ from egov_qa.version import __version__
 __all__ = [
     "DEFAULT_FUSION",
     "DEFAULT_WEIGHTS",
+    "MAX_TOP_K",
     "MAX_UPLOAD_BYTES",
     "MODES",
     "Answer",

@@ -23,6 +23,7 @@ from egov_qa.store import IndexReader
 __all__ = ["Index", "load_index"]
 logger = logging.getLogger(__name__)
 _QUERY_RESERVE = 16
+MAX_TOP_K = 100  # every hit's sentences are scored: the cap keeps one request's work bounded
 
 
 class Index:
@@ -95,8 +96,8 @@ class Index:
         text = query.strip()
         if not any(ch.isalnum() for ch in text):
             raise QueryError("Empty query: type a question or some keywords. (Pertanyaan kosong: ketik pertanyaan.)")
-        if top_k < 1:
-            raise QueryError(f"top_k must be at least 1, got {top_k}")
+        if not 1 <= top_k <= MAX_TOP_K:
+            raise QueryError(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}")
         if mode not in MODES:
             raise QueryError(f"Unknown search mode {mode!r}: use one of {', '.join(MODES)}")
         mode = self._usable_mode(mode)

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from egov_qa import (
+    MAX_TOP_K,
     MAX_UPLOAD_BYTES,
     MODES,
     Corpus,
@@ -143,7 +144,9 @@ def ingest(ctx: click.Context, corpus: Path | None, index_dir: Path | None, mode
 @click.argument("question")
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_INDEX_HELP)
 @click.option("--model", help="Model to load; must be the one the index was built with.")
-@click.option("-k", "--top-k", default=5, show_default=True, type=click.IntRange(min=1), help="Number of passages.")
+@click.option(
+    "-k", "--top-k", default=5, show_default=True, type=click.IntRange(1, MAX_TOP_K), help="Number of passages (≤ 100)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON record per hit.")
 @_retrieval_options
 @click.pass_context
@@ -179,7 +182,14 @@ def search(
 @click.argument("question")
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_INDEX_HELP)
 @click.option("--model", help="Model to load; must be the one the index was built with.")
-@click.option("-k", "--top-k", default=5, show_default=True, type=click.IntRange(min=1), help="Passages to draw from.")
+@click.option(
+    "-k",
+    "--top-k",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, MAX_TOP_K),
+    help="Passages to draw from (≤ 100).",
+)
 @click.option("--threshold", type=float, help="Confidence below which egov-qa says it found no answer.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
 @_retrieval_options

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,6 +16,8 @@ from egov_qa.records import Document, Skipped
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl")
 MAX_FILE_BYTES = 50 * 1024 * 1024
+LONG_RUN = 1000
+_LONG_RUN = re.compile(rf"\S{{{LONG_RUN + 1},}}")
 
 __all__ = ["MAX_FILE_BYTES", "SUPPORTED_SUFFIXES", "CorpusRead", "read_corpus", "read_file"]
 
@@ -26,6 +29,27 @@ class CorpusRead:
     documents: list[Document] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[Skipped] = field(default_factory=list)
+
+
+def drop_long_runs(doc: Document) -> tuple[Document, int]:
+    """Remove runs of over LONG_RUN characters without a space (base64, minified data): no one reads them.
+
+    PDF page starts are moved with the text. Returns the document and how many runs went.
+    """
+    runs = list(_LONG_RUN.finditer(doc.text))
+    if not runs:
+        return doc, 0
+    kept, removed_before, pos = [], [], 0
+    for m in runs:
+        kept.append(doc.text[pos : m.start()])
+        removed_before.append((m.start(), m.end()))
+        pos = m.end()
+    kept.append(doc.text[pos:])
+
+    def moved(offset: int) -> int:
+        return offset - sum(min(e, offset) - s for s, e in removed_before if s < offset)
+
+    return replace(doc, text="".join(kept), pages=tuple(moved(p) for p in doc.pages)), len(runs)
 
 
 def _title_from_name(path: Path) -> str:
@@ -46,9 +70,30 @@ def _read_text_like(rel: str, path: Path, data: bytes, out: CorpusRead) -> list[
     return [text_document(rel, text, markdown=suffix in (".md", ".markdown"))]
 
 
+def _shown_name(rel: str) -> str:
+    """Return a file name that can be printed and stored: undecodable bytes shown as escapes."""
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _outside(path: Path, root: Path) -> bool:
+    real, top = path.resolve(), root.resolve()
+    return real != top and top not in real.parents
+
+
 def read_file(path: Path, root: Path, out: CorpusRead) -> None:
-    """Read one corpus file into ``out``; a bad file lands in ``out.skipped`` with its reason."""
+    """Read one corpus file into ``out``; a bad file lands in ``out.skipped`` with its reason.
+
+    Whatever a reader raises stays with its file: one bad file never stops an ingest.
+    """
     rel = path.relative_to(root).as_posix()
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        out.skipped.append(Skipped(_shown_name(rel), "the file name is not valid UTF-8; rename the file"))
+        return
+    if _outside(path, root):
+        out.skipped.append(Skipped(rel, "a symbolic link to a file outside the corpus folder; not followed"))
+        return
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -66,7 +111,17 @@ def read_file(path: Path, root: Path, out: CorpusRead) -> None:
     except OSError as exc:
         out.skipped.append(Skipped(rel, f"unreadable: {exc.strerror or exc}"))
         return
+    except Exception as exc:  # a reader's own failure (a parser bug, a missing optional module) stays with this file
+        out.skipped.append(Skipped(rel, f"could not be read ({type(exc).__name__}: {exc})"))
+        return
     for doc in docs:
+        doc, dropped = drop_long_runs(doc)
+        if dropped:
+            note = f"{dropped} run(s) of over {LONG_RUN} characters without a space dropped"
+            out.notes.append(Skipped(doc.doc_id, note))
+        if not doc.text.strip():
+            out.skipped.append(Skipped(doc.doc_id, "no readable text (only long runs without spaces: encoded data?)"))
+            continue
         out.documents.append(doc if doc.title else replace(doc, title=_title_from_name(path)))
 
 

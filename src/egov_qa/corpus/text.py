@@ -14,6 +14,11 @@ from egov_qa.records import Document
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 FRONT_MATTER_KEYS = ("title", "date", "source", "url", "category", "author")
 _MAX_TITLE_CHARS = 200
+# characters no text file holds: C0 controls but tab, newlines and form feed; DEL and C1 controls
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+# front matter holds a few key: value lines; the cap and the refusal of aliases keep a crafted
+# header ("billion laughs") from expanding into gigabytes
+MAX_FRONT_MATTER = 16 * 1024
 
 
 def decode_bytes(data: bytes) -> tuple[str, str | None]:
@@ -25,18 +30,23 @@ def decode_bytes(data: bytes) -> tuple[str, str | None]:
     Raises:
         CorpusError: the bytes look binary (NUL bytes).
     """
-    if b"\x00" in data[:65536]:
+    if b"\x00" in data:
         raise CorpusError("binary file (NUL bytes), not text")
     try:
-        return data.decode("utf-8-sig"), None
+        text, note = data.decode("utf-8-sig"), None
     except UnicodeDecodeError:
-        pass
-    for encoding in ("cp1252", "latin-1"):
-        try:
-            return data.decode(encoding), f"not UTF-8; decoded as {encoding}"
-        except UnicodeDecodeError:
-            continue
-    raise CorpusError("undecodable text")  # latin-1 decodes any bytes; kept for the type checker
+        text, note = _legacy_decode(data)
+    controls = len(_CONTROLS.findall(text))
+    if controls > max(8, len(text) // 100):
+        raise CorpusError(f"binary file ({controls} control characters), not text")
+    return text, note
+
+
+def _legacy_decode(data: bytes) -> tuple[str, str]:
+    try:
+        return data.decode("cp1252"), "not UTF-8; decoded as cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "not UTF-8; decoded as latin-1"  # latin-1 decodes any bytes
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
@@ -45,10 +55,14 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     Raises:
         CorpusError: the front matter is not a YAML mapping.
     """
-    m = _FRONT_MATTER.match(text)
+    m = _FRONT_MATTER.match(text[: MAX_FRONT_MATTER + 16])
     if not m:
+        if text.startswith("---\n") and "\n---" in text[MAX_FRONT_MATTER:]:
+            raise CorpusError(f"front matter over {MAX_FRONT_MATTER // 1024} KB; keep it to a few key: value lines")
         return {}, text
     try:
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(m.group(1), Loader=yaml.SafeLoader)):
+            raise CorpusError("YAML aliases (*name) are not allowed in front matter")
         data = yaml.safe_load(m.group(1)) or {}
     except yaml.YAMLError as exc:
         raise CorpusError(f"invalid YAML front matter: {exc}") from exc

@@ -1,0 +1,150 @@
+"""Hostile corpora and requests: one bad file never stops an ingest, nothing outside the corpus gets in, work is bounded."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import egov_qa.corpus
+from egov_qa import Corpus, CorpusError, QueryError, Settings, build_index, load_index
+from egov_qa.cli import main
+from egov_qa.manage import check_file
+
+GOOD = "Pelayanan Publik\n\nPemerintah daerah membuka layanan pengaduan daring bagi warga.\n"
+BILLION_LAUGHS = (
+    "---\n"
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+    "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+    "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+    "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+    "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+    "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+    "title: *g\n"
+    "---\nIsi berita tentang layanan publik.\n"
+)
+
+
+@pytest.fixture
+def folder(fake_settings: Settings) -> Path:
+    fake_settings.corpus_dir.mkdir(parents=True)
+    (fake_settings.corpus_dir / "baik.txt").write_text(GOOD, encoding="utf-8")
+    return fake_settings.corpus_dir
+
+
+def _ingest(settings: Settings) -> egov_qa.IngestReport:
+    return build_index(settings.corpus_dir, settings.index_dir, settings=settings)
+
+
+def reasons(report: egov_qa.IngestReport) -> dict[str, str]:
+    return {s.source: s.reason for s in report.skipped}
+
+
+def test_a_symlink_out_of_the_corpus_is_not_followed(folder: Path, fake_settings: Settings, tmp_path: Path) -> None:
+    secret = tmp_path / "rahasia.txt"
+    secret.write_text("Kata sandi server: hunter2. Dokumen internal.\n", encoding="utf-8")
+    (folder / "tautan.txt").symlink_to(secret)
+    outside_dir = tmp_path / "luar"
+    outside_dir.mkdir()
+    (outside_dir / "lain.txt").write_text("Dokumen di luar korpus.\n", encoding="utf-8")
+    (folder / "folder-luar").symlink_to(outside_dir, target_is_directory=True)
+    (folder / "salinan.txt").symlink_to(folder / "baik.txt")  # a link inside the corpus is read
+    report = _ingest(fake_settings)
+    assert "not followed" in reasons(report)["tautan.txt"]
+    assert report.added == ("baik.txt", "salinan.txt")
+    index = load_index(fake_settings.index_dir, settings=fake_settings)
+    assert all("hunter2" not in h.text for h in index.search("kata sandi server", top_k=5))
+
+
+def test_remove_deletes_the_link_never_its_target(folder: Path, fake_settings: Settings, tmp_path: Path) -> None:
+    secret = tmp_path / "penting.txt"
+    secret.write_text("Jangan dihapus.\n", encoding="utf-8")
+    (folder / "tautan.txt").symlink_to(secret)
+    (folder / "salinan.txt").symlink_to(folder / "baik.txt")
+    corpus = Corpus(fake_settings)
+    assert corpus.remove("tautan.txt", update=False).removed == ("tautan.txt",)
+    assert corpus.remove("salinan.txt", update=False).removed == ("salinan.txt",)
+    assert secret.read_text() == "Jangan dihapus.\n" and (folder / "baik.txt").is_file()
+    assert not (folder / "tautan.txt").is_symlink() and not (folder / "salinan.txt").exists()
+    with pytest.raises(CorpusError, match="not a file of the corpus"):
+        corpus.remove("../penting.txt", update=False)
+
+
+def test_removing_a_jsonl_line_explains_where_it_lives(folder: Path, fake_settings: Settings) -> None:
+    (folder / "data.jsonl").write_text('{"id": "a", "text": "Satu Data."}\n{"id": "b", "text": "Data terbuka."}\n')
+    with pytest.raises(CorpusError, match="one line of the JSON Lines file data.jsonl.*remove 'data.jsonl'"):
+        Corpus(fake_settings).remove("data.jsonl#a", update=False)
+    assert (folder / "data.jsonl").is_file()
+
+
+def test_yaml_aliases_are_refused_quickly_in_ingest_and_upload(folder: Path, fake_settings: Settings) -> None:
+    (folder / "bom.md").write_text(BILLION_LAUGHS, encoding="utf-8")
+    started = time.monotonic()
+    report = _ingest(fake_settings)
+    assert "aliases" in reasons(report)["bom.md"] and report.added == ("baik.txt",)
+    with pytest.raises(CorpusError, match="aliases"):
+        check_file("bom.md", BILLION_LAUGHS.encode())
+    assert time.monotonic() - started < 5
+    huge = "---\n" + "".join(f"k{i}: {'x' * 60}\n" for i in range(400)) + "---\nIsi.\n"
+    with pytest.raises(CorpusError, match="front matter over 16 KB"):
+        check_file("besar.md", huge.encode())
+
+
+def test_a_reader_failure_skips_only_its_file(
+    folder: Path, fake_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ImportError("lxml.html.clean module is now a separate project lxml_html_clean")
+
+    monkeypatch.setattr(egov_qa.corpus, "html_document", broken)
+    (folder / "halaman.html").write_text("<html><body><p>Berita layanan publik.</p></body></html>")
+    report = _ingest(fake_settings)
+    assert report.added == ("baik.txt",)
+    assert "ImportError" in reasons(report)["halaman.html"] and "lxml_html_clean" in reasons(report)["halaman.html"]
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_with_its_reason(folder: Path, fake_settings: Settings) -> None:
+    os.close(os.open(os.fsencode(folder) + b"/berita-\xff.txt", os.O_CREAT | os.O_WRONLY))
+    with open(os.fsencode(folder) + b"/berita-\xff.txt", "wb") as fh:
+        fh.write(GOOD.encode())
+    report = _ingest(fake_settings)
+    assert report.added == ("baik.txt",)
+    assert reasons(report)["berita-\\xff.txt"] == "the file name is not valid UTF-8; rename the file"
+    result = CliRunner().invoke(
+        main, ["ingest", str(folder), "--index", str(fake_settings.index_dir)], env={"EGOV_QA_MODEL": "fake"}
+    )
+    assert result.exit_code == 0 and "berita-\\xff.txt: the file name is not valid UTF-8" in result.output
+
+
+def test_binary_content_is_found_anywhere_in_the_file(folder: Path, fake_settings: Settings) -> None:
+    (folder / "ekor.txt").write_bytes(GOOD.encode() * 2000 + b"\x00\x01\x02")  # NUL after the first 64 KiB
+    (folder / "acak.txt").write_bytes(bytes(range(1, 9)) * 4000)  # control bytes, no NUL at all
+    report = _ingest(fake_settings)
+    assert "binary" in reasons(report)["ekor.txt"] and "binary" in reasons(report)["acak.txt"]
+    assert report.added == ("baik.txt",)
+
+
+def test_a_long_run_without_spaces_is_dropped_not_chunked(folder: Path, fake_settings: Settings) -> None:
+    (folder / "base64.txt").write_text("Data Terbuka\n\nBerkas lampiran berikut.\n" + "QUJD" * 50_000 + "\nSelesai.\n")
+    (folder / "hanya-blob.txt").write_text("A" * 300_000)
+    report = _ingest(fake_settings)
+    assert report.added == ("baik.txt", "base64.txt") and report.total_chunks <= 4
+    assert "run(s) of over 1000 characters" in {s.source: s.reason for s in report.notes}["base64.txt"]
+    assert "no readable text" in reasons(report)["hanya-blob.txt"]
+
+
+def test_top_k_is_capped_with_a_clear_message(folder: Path, fake_settings: Settings) -> None:
+    _ingest(fake_settings)
+    index = load_index(fake_settings.index_dir, settings=fake_settings)
+    for top_k in (101, 10**9, 0):
+        with pytest.raises(QueryError, match="between 1 and 100"):
+            index.search("layanan", top_k=top_k)
+        with pytest.raises(QueryError, match="between 1 and 100"):
+            index.ask("layanan", top_k=top_k)
+    assert len(index.search("layanan", top_k=100)) == 1
+    result = CliRunner().invoke(main, ["ask", "layanan", "-k", "1000000", "--index", str(fake_settings.index_dir)])
+    assert result.exit_code == 2 and "1<=x<=100" in result.output
