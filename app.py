@@ -8,6 +8,7 @@ after a rebuild.
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,11 +27,13 @@ from egov_qa import (
     Index,
     Manifest,
     Settings,
+    check_admin_password,
     detect_language,
     labels,
     load_embedder,
     load_glossary,
     load_index,
+    management_access,
     segments,
 )
 
@@ -86,6 +89,14 @@ UI = {
         "saved": "Disimpan",
         "deleted": "Dihapus",
         "not_updated": "File sudah diubah, tetapi indeks belum diperbarui",
+        "access_open": "Server hanya dapat dijangkau dari komputer ini: pengelolaan korpus terbuka tanpa kata sandi.",
+        "access_closed": "Korpus hanya dapat dibaca: server ini dapat dijangkau dari jaringan dan tidak diberi kata "
+        "sandi admin. Jalankan dengan egov-qa serve --admin-password … (atau EGOV_QA_ADMIN_PASSWORD) untuk "
+        "mengelola korpus.",
+        "password": "Kata sandi admin",
+        "unlock": "Buka pengelolaan korpus",
+        "wrong_password": "Kata sandi salah.",
+        "rebuild_full": "Bangun ulang indeks dari awal",
         "glossary": "Glosarium",
     },
     "en": {
@@ -127,6 +138,13 @@ UI = {
         "saved": "Saved",
         "deleted": "Deleted",
         "not_updated": "The files were changed, but the index was not updated",
+        "access_open": "The server is reachable from this computer only: corpus management is open without a password.",
+        "access_closed": "The corpus is read-only: this server is reachable from the network and has no admin "
+        "password. Start it with egov-qa serve --admin-password … (or EGOV_QA_ADMIN_PASSWORD) to manage the corpus.",
+        "password": "Admin password",
+        "unlock": "Unlock corpus management",
+        "wrong_password": "Wrong password.",
+        "rebuild_full": "Rebuild the index from scratch",
         "glossary": "Glossary",
     },
 }
@@ -328,10 +346,12 @@ def status_ui(index: Index | None, settings: Settings) -> None:
         st.dataframe([{"file": s.source, "reason": s.reason} for s in m.last_ingest.skipped])  # text, no Markdown
 
 
-def apply_change(settings: Settings, index: Index | None, change: Callable[[Corpus], CorpusReport] | None) -> None:
+def apply_change(
+    settings: Settings, index: Index | None, change: Callable[[Corpus], CorpusReport] | None, *, full: bool = False
+) -> None:
     """Save or delete corpus files, then update the index with a progress bar; the new generation loads next run.
 
-    ``change`` None only updates the index (the build button).
+    ``change`` None only updates the index (the build buttons; ``full`` rebuilds it from scratch).
     """
     corpus = Corpus(settings, embedder=index.embedder if index is not None else None)
     flash: list[tuple[str, str]] = []
@@ -353,7 +373,7 @@ def apply_change(settings: Settings, index: Index | None, change: Callable[[Corp
         bar.progress(done / total if total else 1.0, text=f"{t('updating')} {done}/{total}")
 
     try:
-        ingest = corpus.update(progress=progress)
+        ingest = corpus.update(full=full, progress=progress)
     except EgovQAError as exc:
         st.session_state["flash"] = flash + [("error", f"{t('not_updated')}: {exc}")]
         st.rerun()
@@ -376,6 +396,39 @@ def corpus_page(index: Index | None, settings: Settings) -> None:
     st.title(t("corpus_page"))
     render_flash()
     status_ui(index, settings)
+    if management_ui(settings):
+        manage_ui(index, settings)
+    with st.expander(t("glossary")):
+        st.dataframe([{"English": e.english, "Indonesia": "; ".join(e.indonesian), "domain": e.domain}
+                      for e in load_glossary().entries])  # fmt: skip
+
+
+def management_ui(settings: Settings) -> bool:
+    """Say who may change the corpus, ask for the admin password when one is set; return whether changes are allowed."""
+    address = settings.server_address or st.get_option("server.address")
+    access = management_access(settings, address)
+    if access == "open":
+        st.caption(t("access_open"))
+        return True
+    if access == "closed":
+        st.info(t("access_closed"))
+        return False
+    if st.session_state.get("admin_unlocked"):
+        return True
+    with st.form("admin_login"):
+        given = st.text_input(t("password"), type="password")
+        unlock = st.form_submit_button(t("unlock"))
+    if unlock:
+        if check_admin_password(settings, given):
+            st.session_state["admin_unlocked"] = True
+            st.rerun()
+        time.sleep(1)  # slows down guessing
+        st.error(t("wrong_password"))
+    return False
+
+
+def manage_ui(index: Index | None, settings: Settings) -> None:
+    """Upload files, fetch a page, remove a document, update or rebuild the index."""
     with st.form("upload", clear_on_submit=True):
         files = st.file_uploader(
             t("upload"), accept_multiple_files=True, type=["txt", "md", "html", "htm", "pdf", "jsonl"]
@@ -400,9 +453,8 @@ def corpus_page(index: Index | None, settings: Settings) -> None:
             apply_change(settings, index, lambda c: c.remove(doc_id, update=False))
     if st.button(t("build")):
         apply_change(settings, index, None)
-    with st.expander(t("glossary")):
-        st.dataframe([{"English": e.english, "Indonesia": "; ".join(e.indonesian), "domain": e.domain}
-                      for e in load_glossary().entries])  # fmt: skip
+    if index is None and st.session_state.get("index_error") and st.button(t("rebuild_full")):
+        apply_change(settings, index, None, full=True)  # what the damaged index's message advises
 
 
 def follow_question_language() -> None:

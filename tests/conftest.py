@@ -35,6 +35,9 @@ def _isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EGOV_QA_CORPUS_DIR", str(tmp_path / "corpus"))
     monkeypatch.setenv("EGOV_QA_MODELS_DIR", str(MODELS_CACHE))
     monkeypatch.delenv("EGOV_QA_MODEL", raising=False)
+    monkeypatch.delenv("EGOV_QA_ALLOWED_HOSTS", raising=False)
+    monkeypatch.delenv("EGOV_QA_ADMIN_PASSWORD", raising=False)
+    monkeypatch.setenv("EGOV_QA_SERVER_ADDRESS", "localhost")  # as egov-qa serve's default
 
 
 @pytest.fixture

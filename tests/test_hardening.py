@@ -148,3 +148,119 @@ def test_top_k_is_capped_with_a_clear_message(folder: Path, fake_settings: Setti
     assert len(index.search("layanan", top_k=100)) == 1
     result = CliRunner().invoke(main, ["ask", "layanan", "-k", "1000000", "--index", str(fake_settings.index_dir)])
     assert result.exit_code == 2 and "1<=x<=100" in result.output
+
+
+def test_an_ingest_started_during_another_is_refused_before_it_reads_anything(
+    folder: Path, fake_settings: Settings
+) -> None:
+    import threading
+
+    from egov_qa import EgovQAError, Manifest, register_embedder
+    from egov_qa.embedding import FakeEmbedder
+
+    class Blocking(FakeEmbedder):
+        def __init__(self, gate: threading.Event, entered: threading.Event) -> None:
+            self.gate, self.entered = gate, entered
+
+        def embed_passages(self, texts, *, progress=None):  # noqa: ANN001, ANN202
+            self.entered.set()
+            self.gate.wait(20)
+            return super().embed_passages(texts, progress=progress)
+
+    _ingest(fake_settings)  # generation 1
+    (folder / "baru.txt").write_text("Satu Data Indonesia\n\nData terbuka pemerintah.\n", encoding="utf-8")
+    b_gate, b_embedding = threading.Event(), threading.Event()
+    b = threading.Thread(
+        target=build_index,
+        args=(folder, fake_settings.index_dir),
+        kwargs={"settings": fake_settings, "embedder": Blocking(b_gate, b_embedding)},
+    )
+    b.start()
+    assert b_embedding.wait(20)  # B holds the lock, embedding
+    a_loading = threading.Event()
+    register_embedder("slow-load", lambda: a_loading.set() or FakeEmbedder())  # type: ignore[func-returns-value]
+    try:
+        with pytest.raises(EgovQAError, match="Another ingest is writing"):
+            build_index(folder, fake_settings.index_dir, settings=fake_settings, model="slow-load")
+    finally:
+        register_embedder("slow-load", None)
+        b_gate.set()
+        b.join(20)
+    assert not a_loading.is_set(), "the second ingest went on to load its model before it had the lock"
+    manifest = Manifest.read(fake_settings.index_dir)
+    assert manifest.generation == 2 and (fake_settings.index_dir / manifest.vectors_file).is_file()
+    assert "baru.txt" in load_index(fake_settings.index_dir, settings=fake_settings).document_ids()
+
+
+def _advice(message: str, corpus: Path) -> list[str]:
+    """The egov-qa command an error message advises, with its CORPUS placeholder filled in."""
+    import shlex
+
+    command = message[message.index("egov-qa ingest ") + len("egov-qa ") :]
+    return [str(corpus) if word in ("CORPUS", "corpus/") else word for word in shlex.split(command)]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda ix, m: (ix / m.vectors_file).write_bytes(b"not faiss"),
+        lambda ix, m: (ix / m.store_file).unlink(),
+        lambda ix, m: (ix / "manifest.json").write_text("{ half a manifest"),
+        lambda ix, m: (ix / "manifest.json").write_text('{"format_version": 1, "generation": "x"}'),
+    ],
+    ids=["vectors-corrupt", "store-missing", "manifest-not-json", "manifest-bad-generation"],
+)
+def test_the_advice_for_a_damaged_index_works_when_run(folder: Path, fake_settings: Settings, damage) -> None:  # noqa: ANN001
+    from egov_qa import EgovQAError, Manifest
+
+    _ingest(fake_settings)
+    ix = fake_settings.index_dir
+    damage(ix, Manifest.read(ix))
+    with pytest.raises(EgovQAError) as err:
+        load_index(ix, settings=fake_settings)
+    advice = _advice(str(err.value), folder)
+    assert advice[-1] == "--full"
+    result = CliRunner().invoke(main, advice, env={"EGOV_QA_MODEL": "fake"})
+    assert result.exit_code == 0, result.output
+    assert load_index(ix, settings=fake_settings).document_ids() == ["baik.txt"]
+
+
+def test_the_advice_for_another_model_and_a_missing_index_works_when_run(
+    folder: Path, fake_settings: Settings, use_embedder
+) -> None:  # noqa: ANN001
+    from egov_qa import IndexMismatchError, IndexNotFoundError
+    from egov_qa.embedding import FakeEmbedder
+
+    with pytest.raises(IndexNotFoundError) as missing:
+        load_index(fake_settings.index_dir, settings=fake_settings)
+    assert CliRunner().invoke(main, _advice(str(missing.value), folder), env={"EGOV_QA_MODEL": "fake"}).exit_code == 0
+
+    class Other(FakeEmbedder):
+        name = "other-fake"
+
+        def fingerprint(self) -> str:
+            return "other-weights"
+
+    use_embedder(Other())
+    with pytest.raises(IndexMismatchError) as err:
+        load_index(fake_settings.index_dir, model="other-fake")
+    result = CliRunner().invoke(main, _advice(str(err.value), folder))
+    assert result.exit_code == 0, result.output
+    assert load_index(fake_settings.index_dir, model="other-fake").manifest.model.name == "other-fake"
+
+
+def test_the_app_rebuilds_a_damaged_index_from_scratch(folder: Path, fake_settings: Settings) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from egov_qa import Manifest
+
+    from .conftest import ROOT
+
+    _ingest(fake_settings)
+    (fake_settings.index_dir / Manifest.read(fake_settings.index_dir).vectors_file).write_bytes(b"rusak")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    at.sidebar.radio(key="page").set_value("corpus").run()
+    assert any("--full" in i.value for i in at.info)
+    next(b for b in at.button if b.label == "Bangun ulang indeks dari awal").click().run()
+    assert not at.exception
+    assert load_index(fake_settings.index_dir, settings=fake_settings).document_ids() == ["baik.txt"]

@@ -26,7 +26,7 @@ from egov_qa.glossary import Glossary, load_glossary
 from egov_qa.highlight import segments
 from egov_qa.ingest import build_index
 from egov_qa.language import detect_language
-from egov_qa.manage import MAX_UPLOAD_BYTES, Corpus, CorpusReport
+from egov_qa.manage import MAX_UPLOAD_BYTES, Corpus, CorpusReport, check_admin_password, management_access
 from egov_qa.manifest import LastIngest, Manifest, ModelInfo
 from egov_qa.messages import labels
 from egov_qa.records import Answer, Citation, Document, Evidence, Hit, IngestReport, SearchResult, Skipped
@@ -72,12 +72,14 @@ __all__ = [
     "Skipped",
     "__version__",
     "build_index",
+    "check_admin_password",
     "detect_language",
     "evaluate_index",
     "labels",
     "load_embedder",
     "load_glossary",
     "load_index",
+    "management_access",
     "question_terms",
     "read_queries",
     "register_embedder",

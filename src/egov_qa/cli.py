@@ -26,6 +26,7 @@ from egov_qa import (
     build_index,
     evaluate_index,
     load_index,
+    management_access,
     read_queries,
 )
 from egov_qa.cli_output import answer_record, hit_record, print_answer, print_hit, print_info, print_report
@@ -216,6 +217,20 @@ def ask(
         print_answer(answer, sys.stdout.isatty())
 
 
+# Streamlit started with its external-address lookup (a request to a third-party service, made
+# for the startup banner and for checking request origins) answered in advance with "none".
+_LAUNCH = (
+    "import sys, streamlit.net_util as n; n._external_ip = ''; "
+    "from streamlit.web.cli import main; sys.argv = ['streamlit', *sys.argv[1:]]; sys.exit(main())"
+)
+_ACCESS_NOTE = {
+    "open": "Corpus management is open: the app listens on this machine only.",
+    "password": "Corpus management needs the admin password.",
+    "closed": "Corpus management is off (read-only): the app is reachable from the network and no "
+    "--admin-password or EGOV_QA_ADMIN_PASSWORD was given.",
+}
+
+
 def _find_app() -> Path:
     """Locate app.py: beside the package's source tree (editable install) or in the current folder."""
     for candidate in (Path(__file__).resolve().parents[2] / "app.py", Path.cwd() / "app.py"):
@@ -231,21 +246,40 @@ def _find_app() -> Path:
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_INDEX_HELP)
 @click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path), help="Corpus folder [env EGOV_QA_CORPUS_DIR].")
 @click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-@click.option("--host", default="localhost", show_default=True, help="Address to listen on.")
+@click.option("--host", default="localhost", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option(
+    "--admin-password",
+    help="Password that unlocks corpus management in the app [env EGOV_QA_ADMIN_PASSWORD]; "
+    "without one, the corpus is read-only unless the app listens on this machine only.",
+)
 @click.pass_context
-def serve(ctx: click.Context, index_dir: Path | None, corpus_dir: Path | None, port: int, host: str) -> None:
-    """Start the web app (Streamlit) on http://HOST:PORT over the index and corpus folders."""
+def serve(
+    ctx: click.Context,
+    index_dir: Path | None,
+    corpus_dir: Path | None,
+    port: int,
+    host: str,
+    admin_password: str | None,
+) -> None:
+    """Start the web app (Streamlit) on http://HOST:PORT over the index and corpus folders.
+
+    Nothing is sent anywhere: usage statistics are off and Streamlit's lookup of this machine's
+    external address is disabled.
+    """
     import subprocess
 
-    s = _settings(ctx).with_overrides(index_dir=index_dir, corpus_dir=corpus_dir)
-    app = _find_app()
+    s = _settings(ctx).with_overrides(
+        index_dir=index_dir, corpus_dir=corpus_dir, admin_password=admin_password, server_address=host
+    )
     command = [
-        sys.executable, "-m", "streamlit", "run", str(app),
+        sys.executable, "-c", _LAUNCH, "run", str(_find_app()),
         "--server.port", str(port), "--server.address", host,
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.maxUploadSize", str(MAX_UPLOAD_BYTES // 2**20),
     ]  # fmt: skip
+    access = management_access(s, s.server_address)
     click.echo(f"egov-qa app on http://{host}:{port} (index {s.index_dir}, corpus {s.corpus_dir}); Ctrl-C stops it.")
+    click.echo(_ACCESS_NOTE[access])
     try:
         code = subprocess.call(command, env=s.child_env())
     except KeyboardInterrupt:

@@ -17,6 +17,7 @@ ENV_MODEL = "EGOV_QA_MODEL"
 ENV_MODELS_DIR = "EGOV_QA_MODELS_DIR"
 ENV_ALLOWED_HOSTS = "EGOV_QA_ALLOWED_HOSTS"
 ENV_ADMIN_PASSWORD = "EGOV_QA_ADMIN_PASSWORD"
+ENV_SERVER_ADDRESS = "EGOV_QA_SERVER_ADDRESS"
 
 
 def _default_models_dir(env: Mapping[str, str]) -> Path:
@@ -33,7 +34,7 @@ class Settings:
     built with, and a new index gets :data:`DEFAULT_MODEL`. ``allowed_hosts`` are the host
     names whose pages may be fetched although they resolve to internal addresses (an
     intranet); ``admin_password`` unlocks corpus management in the app when it is served
-    beyond this machine.
+    beyond this machine; ``server_address`` is the address ``egov-qa serve`` listens on.
     """
 
     corpus_dir: Path = Path("corpus")
@@ -42,6 +43,7 @@ class Settings:
     models_dir: Path = Path("~/.cache/egov-qa/models")
     allowed_hosts: tuple[str, ...] = ()
     admin_password: str | None = field(default=None, repr=False)
+    server_address: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -54,6 +56,7 @@ class Settings:
             models_dir=Path(env.get(ENV_MODELS_DIR) or _default_models_dir(env)),
             allowed_hosts=tuple(h for h in re.split(r"[\s,]+", env.get(ENV_ALLOWED_HOSTS, "")) if h),
             admin_password=env.get(ENV_ADMIN_PASSWORD) or None,
+            server_address=env.get(ENV_SERVER_ADDRESS) or None,
         )
 
     def child_env(self) -> dict[str, str]:
@@ -67,6 +70,8 @@ class Settings:
             env[ENV_ALLOWED_HOSTS] = ",".join(self.allowed_hosts)
         if self.admin_password:
             env[ENV_ADMIN_PASSWORD] = self.admin_password
+        if self.server_address:
+            env[ENV_SERVER_ADDRESS] = self.server_address
         return env
 
     def with_overrides(
@@ -76,6 +81,7 @@ class Settings:
         index_dir: Path | str | None = None,
         model: str | None = None,
         admin_password: str | None = None,
+        server_address: str | None = None,
     ) -> Settings:
         """Return a copy with the given non-None values (CLI flags) applied."""
         return replace(
@@ -84,4 +90,5 @@ class Settings:
             index_dir=Path(index_dir) if index_dir is not None else self.index_dir,
             model=model if model is not None else self.model,
             admin_password=admin_password if admin_password is not None else self.admin_password,
+            server_address=server_address if server_address is not None else self.server_address,
         )

@@ -12,7 +12,7 @@ from egov_qa.chunking import ChunkParams, chunk_document
 from egov_qa.config import DEFAULT_MODEL, Settings
 from egov_qa.corpus import CorpusRead, read_corpus
 from egov_qa.embedding import Embedder, load_embedder
-from egov_qa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from egov_qa.errors import EgovQAError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from egov_qa.manifest import LastIngest, Manifest, ModelInfo
 from egov_qa.records import Chunk, Document, IngestReport, Skipped
 from egov_qa.store import IndexReader, open_writer, write_lock
@@ -42,6 +42,14 @@ def _open_base(index_dir: Path, full: bool) -> IndexReader | None:
             logger.warning("The index at %s is unreadable; --full rebuilds it from scratch.", index_dir)
             return None
         raise
+
+
+def _model_named_in(index_dir: Path) -> str | None:
+    """Return the model a damaged index's manifest names, if it can still be read: a repair keeps it."""
+    try:
+        return Manifest.read(index_dir).model.name
+    except EgovQAError:
+        return None
 
 
 def _collect(docs: Iterable[Document] | str | Path) -> CorpusRead:
@@ -87,7 +95,8 @@ def build_index(
         docs: Documents, or the path of a corpus folder.
         index_dir: where the index lives.
         model: the embedding model; default: the index's own, else the settings' or the default.
-        full: re-embed everything, e.g. to change model.
+        full: re-embed everything, e.g. to change model; also rebuilds an index whose files are
+            damaged (with the model its manifest names, when it can still be read).
         params: chunking parameters (default ``ChunkParams()``; a change needs ``full``).
         settings: where models are cached (default ``Settings.from_env()``).
         progress: called with (chunks embedded, chunks to embed).
@@ -103,7 +112,7 @@ def build_index(
     with write_lock(index_dir):
         base = _open_base(index_dir, full)
         try:
-            built_model = base.manifest.model.name if base else None
+            built_model = base.manifest.model.name if base else _model_named_in(index_dir)
             if embedder is None:
                 embedder = load_embedder(model or built_model or settings.model or DEFAULT_MODEL, settings=settings)
             if base and not full:

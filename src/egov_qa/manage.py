@@ -10,6 +10,8 @@ an existing file is replaced only when ``overwrite=True`` is passed.
 from __future__ import annotations
 
 import codecs
+import hmac
+import ipaddress
 import os
 import re
 import tempfile
@@ -18,6 +20,7 @@ import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import yaml
 
@@ -32,7 +35,37 @@ from egov_qa.ingest import build_index
 from egov_qa.records import IngestReport, Skipped
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+Access = Literal["open", "password", "closed"]
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def is_loopback(address: str | None) -> bool:
+    """Tell whether a server address listens on this machine only (localhost, 127.0.0.0/8, ::1)."""
+    host = (address or "").strip().strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def management_access(settings: Settings, address: str | None) -> Access:
+    """Decide who may change the corpus through a server listening on ``address``.
+
+    ``"password"``: an admin password is set, so it is asked for; ``"open"``: no password, but
+    the server listens on this machine only; ``"closed"``: reachable from the network and no
+    password, so the corpus is read-only.
+    """
+    if settings.admin_password:
+        return "password"
+    return "open" if is_loopback(address) else "closed"
+
+
+def check_admin_password(settings: Settings, given: str) -> bool:
+    """Compare ``given`` with the admin password in constant time (False when none is set)."""
+    expected = settings.admin_password
+    return bool(expected) and hmac.compare_digest(given.encode("utf-8"), str(expected).encode("utf-8"))
 
 
 def safe_name(name: str) -> str:

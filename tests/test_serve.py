@@ -1,0 +1,136 @@
+"""egov-qa serve and the corpus page's protection: read-only on a network without a password, offline always."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from streamlit.testing.v1 import AppTest
+
+from egov_qa import Index, Settings, check_admin_password, management_access
+from egov_qa.cli import main
+
+from .conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+def corpus_page(index: Index) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    return at.sidebar.radio(key="page").set_value("corpus").run()
+
+
+def test_who_may_manage_the_corpus() -> None:
+    assert management_access(Settings(), "localhost") == "open"
+    assert management_access(Settings(), "127.0.0.1") == "open" and management_access(Settings(), "::1") == "open"
+    assert management_access(Settings(), "0.0.0.0") == "closed" and management_access(Settings(), None) == "closed"
+    assert management_access(Settings(), "192.168.1.20") == "closed"
+    with_password = Settings(admin_password="kunci-rahasia")
+    assert management_access(with_password, "localhost") == "password"
+    assert check_admin_password(with_password, "kunci-rahasia") and not check_admin_password(with_password, "salah")
+    assert not check_admin_password(Settings(), "")
+    assert "kunci-rahasia" not in repr(with_password)
+
+
+def test_on_a_network_without_a_password_the_corpus_page_is_read_only(
+    fake_index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EGOV_QA_SERVER_ADDRESS", "0.0.0.0")
+    at = corpus_page(fake_index)
+    assert not at.exception
+    assert any("hanya dapat dibaca" in i.value for i in at.info)
+    assert not at.get("file_uploader") and not any(b.label.startswith(("Hapus", "Bangun")) for b in at.button)
+    assert len(at.text_input) == 0  # no URL box either
+
+
+def test_with_a_password_the_page_asks_for_it(fake_index: Index, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EGOV_QA_SERVER_ADDRESS", "0.0.0.0")
+    monkeypatch.setenv("EGOV_QA_ADMIN_PASSWORD", "kunci-rahasia")
+    at = corpus_page(fake_index)
+    assert not at.get("file_uploader")
+    at.text_input[0].input("tebakan")
+    at.form_submit_button[0].click().run()
+    assert any("Kata sandi salah" in e.value for e in at.error) and not at.get("file_uploader")
+    at.text_input[0].input("kunci-rahasia")
+    at.form_submit_button[0].click().run()
+    assert not at.exception and at.get("file_uploader")
+    assert any(b.label.startswith("Hapus") for b in at.button)
+
+
+def test_on_this_machine_only_the_page_is_open_and_says_so(fake_index: Index) -> None:
+    at = corpus_page(fake_index)
+    assert at.get("file_uploader") and any("tanpa kata sandi" in c.value for c in at.caption)
+
+
+def test_serve_passes_the_settings_and_turns_outside_contact_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[list[str], dict[str, str]]] = []
+    monkeypatch.setattr(subprocess, "call", lambda command, env: calls.append((command, env)) or 0)
+    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", "8999"])
+    assert result.exit_code == 0 and "read-only" in result.output
+    command, env = calls[0]
+    assert command[1] == "-c" and "_external_ip" in command[2]
+    assert command[command.index("--browser.gatherUsageStats") + 1] == "false"
+    assert env["EGOV_QA_SERVER_ADDRESS"] == "0.0.0.0" and "EGOV_QA_ADMIN_PASSWORD" not in env
+    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--admin-password", "kunci"])
+    assert "needs the admin password" in result.output and calls[1][1]["EGOV_QA_ADMIN_PASSWORD"] == "kunci"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_served_app_looks_up_nothing_outside(tmp_path: Path) -> None:
+    """Streamlit asks a third-party service for the external address when served on every interface;
+    a proxy on loopback stands in for the internet and must receive nothing."""
+    proxy = socket.create_server(("127.0.0.1", 0))
+    proxy.settimeout(0.2)
+    contacts: list[bytes] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = proxy.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(1)
+                try:
+                    contacts.append(conn.recv(200))
+                except OSError:
+                    contacts.append(b"")
+
+    threading.Thread(target=accept, daemon=True).start()
+    proxy_url = f"http://127.0.0.1:{proxy.getsockname()[1]}"
+    env = {**os.environ, "http_proxy": proxy_url, "https_proxy": proxy_url, "HTTP_PROXY": proxy_url,
+           "HTTPS_PROXY": proxy_url, "NO_PROXY": "", "no_proxy": ""}  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "egov_qa", "serve", "--host", "0.0.0.0", "--port", str(_free_port())],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and server.stdout is not None:
+            line = server.stdout.readline()
+            lines.append(line)
+            if "Network URL" in line or "Local URL" in line or not line:
+                break
+        time.sleep(3)  # the lookup, when made, follows the banner's first lines
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        stop.set()
+        proxy.close()
+    output = "".join(lines)
+    assert "URL" in output, output
+    assert contacts == [] and "External URL" not in output
