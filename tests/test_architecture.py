@@ -41,6 +41,12 @@ def test_benchmarks_use_no_private_names() -> None:
         assert not private, f"{path.name} uses private attributes {private}"
 
 
+def test_benchmarks_retrieve_through_the_public_api() -> None:
+    for path in sorted((ROOT / "benchmarks").glob("*.py")):
+        internals = _egov_imports(path) & {"egov_qa.store", "egov_qa.search", "egov_qa.api", "egov_qa.answer"}
+        assert not internals, f"{path.name} re-implements retrieval through {internals}"
+
+
 def test_the_rule_would_catch_a_leak(tmp_path: Path) -> None:
     leaky = tmp_path / "leaky.py"
     leaky.write_text("from egov_qa.store import IndexReader\nimport egov_qa.search\n", encoding="utf-8")

@@ -140,8 +140,6 @@ def test_pdf_page_numbers_follow_chunk_starts() -> None:
 
 
 def test_seed_article_chunks_cover_every_sentence_with_its_heading() -> None:
-    if not SEED.exists():
-        pytest.skip(f"shared data not available: {SEED}")
     from egov_qa.corpus.text import text_document
 
     doc = text_document("seed.txt", SEED.read_text(encoding="utf-8"))

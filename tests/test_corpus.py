@@ -15,8 +15,6 @@ from .conftest import SEED, shared
 
 
 def test_seed_article_is_cleaned_into_text_and_metadata() -> None:
-    if not SEED.exists():
-        pytest.skip(f"shared data not available: {SEED}")
     doc = text_document("seed.txt", SEED.read_text(encoding="utf-8"))
     assert doc.title.startswith("E-Government di Indonesia: Memetakan Inovasi")
     assert doc.metadata == {"date": "2024-11-19", "reporter": "Febri Yanto", "editor": "Jal"}

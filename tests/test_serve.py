@@ -102,6 +102,8 @@ def test_a_served_app_looks_up_nothing_outside(tmp_path: Path) -> None:
                 conn, _ = proxy.accept()
             except TimeoutError:
                 continue
+            except OSError:  # closed at the end of the test
+                return
             with conn:
                 conn.settimeout(1)
                 try:
@@ -109,7 +111,8 @@ def test_a_served_app_looks_up_nothing_outside(tmp_path: Path) -> None:
                 except OSError:
                     contacts.append(b"")
 
-    threading.Thread(target=accept, daemon=True).start()
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
     proxy_url = f"http://127.0.0.1:{proxy.getsockname()[1]}"
     env = {**os.environ, "http_proxy": proxy_url, "https_proxy": proxy_url, "HTTP_PROXY": proxy_url,
            "HTTPS_PROXY": proxy_url, "NO_PROXY": "", "no_proxy": ""}  # fmt: skip
@@ -130,6 +133,7 @@ def test_a_served_app_looks_up_nothing_outside(tmp_path: Path) -> None:
         server.terminate()
         server.wait(timeout=20)
         stop.set()
+        thread.join(timeout=5)
         proxy.close()
     output = "".join(lines)
     assert "URL" in output, output

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from egov_qa.analysis import question_terms, term_spans
 from egov_qa.api import MAX_TOP_K, Index, load_index
-from egov_qa.config import Settings
+from egov_qa.config import DEFAULT_MODEL, Settings
 from egov_qa.embedding import Embedder, load_embedder, register_embedder
 from egov_qa.errors import (
     ConfigError,
@@ -35,6 +35,7 @@ from egov_qa.version import __version__
 
 __all__ = [
     "DEFAULT_FUSION",
+    "DEFAULT_MODEL",
     "DEFAULT_WEIGHTS",
     "MAX_TOP_K",
     "MAX_UPLOAD_BYTES",

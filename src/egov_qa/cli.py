@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from egov_qa import (
+    DEFAULT_MODEL,
     MAX_TOP_K,
     MAX_UPLOAD_BYTES,
     MODES,
@@ -61,9 +62,7 @@ def _filters(opts: dict[str, Any]) -> Filters:
     )
 
 
-_MODEL_HELP = (
-    "sentence-transformers model name or local folder [env EGOV_QA_MODEL; default intfloat/multilingual-e5-small]."
-)
+_MODEL_HELP = f"sentence-transformers model name or local folder [env EGOV_QA_MODEL; default {DEFAULT_MODEL}]."
 
 
 @contextmanager

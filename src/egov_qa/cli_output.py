@@ -135,7 +135,7 @@ def print_info(m: Manifest, index_dir: Path) -> None:
     click.echo(f"Prompts:    query {m.model.query_prompt!r}, passage {m.model.passage_prompt!r}")
     click.echo(f"Chunking:   {dict(m.chunking)}")
     if m.has_lexical:
-        click.echo(f"Lexical:    sqlite-fts5-bm25 (analyser {m.analyzer})")
+        click.echo(f"Lexical:    {m.lexical_engine} (analyser {m.analyzer})")
     else:
         click.echo("Lexical:    none or from an older analyser (run ingest again to rebuild it, no re-embedding)")
     click.echo(f"Built:      {m.built_at} by egov-qa {m.egov_qa_version}")

@@ -8,7 +8,7 @@ from typing import Any
 
 from egov_qa.analysis import references
 from egov_qa.errors import QueryError
-from egov_qa.records import meta_text
+from egov_qa.records import DATE_KEYS, SOURCE_KEYS, TYPE_KEYS, meta_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +69,8 @@ def document_facets(title: str, metadata: Mapping[str, Any], head: str) -> Facet
     the type and year (PERPRES, 2018). An article that merely cites a regulation in its first
     sentence is not a regulation.
     """
-    doc_type = meta_text(metadata, "type", "doc_type", "jenis")
-    year_text = meta_text(metadata, "year", "tahun") or meta_text(metadata, "date", "tanggal")[:4]
+    doc_type = meta_text(metadata, *TYPE_KEYS)
+    year_text = meta_text(metadata, "year", "tahun") or meta_text(metadata, *DATE_KEYS)[:4]
     opening = [r for r in references(title) if r.start == 0]
     opening += [r for r in references(head[:300]) if head[r.start : r.end].isupper()]
     if not doc_type and opening:
@@ -80,7 +80,7 @@ def document_facets(title: str, metadata: Mapping[str, Any], head: str) -> Facet
     return Facets(
         doc_type=doc_type,
         year=int(year_text) if year_text.isdigit() else None,
-        source=meta_text(metadata, "source", "sumber", "sitename", "hostname", "url"),
+        source=meta_text(metadata, *SOURCE_KEYS, "url"),  # a bare URL still filters by site
         category=meta_text(metadata, "category", "kategori", "categories"),
         reference=opening[0].token if opening else "",
     )

@@ -91,6 +91,11 @@ class Manifest:
     format_version: int = FORMAT_VERSION
 
     @property
+    def lexical_engine(self) -> str | None:
+        """The lexical index's engine, or None when there is none."""
+        return LEXICAL_ENGINE if self.analyzer is not None else None
+
+    @property
     def has_lexical(self) -> bool:
         """Whether the lexical index exists and was built by this egov-qa's analyser."""
         return self.analyzer == ANALYZER_VERSION

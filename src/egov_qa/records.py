@@ -57,6 +57,12 @@ class Chunk:
     page: int | None = None
 
 
+# which metadata keys say what, across the formats egov-qa reads (front matter, trafilatura, JSONL)
+SOURCE_KEYS = ("source", "sumber", "sitename", "hostname")
+DATE_KEYS = ("date", "tanggal")
+TYPE_KEYS = ("type", "doc_type", "jenis")
+
+
 def meta_text(metadata: Mapping[str, Any], *keys: str) -> str:
     """Return the first non-empty value among ``keys`` of a document's metadata, as text ("" if none)."""
     for key in keys:
@@ -89,11 +95,11 @@ class Citation:
         return cls(
             doc_id=doc_id,
             title=title,
-            source=meta_text(metadata, "source", "sumber", "sitename"),
+            source=meta_text(metadata, *SOURCE_KEYS),
             url=url if url.startswith(("http://", "https://")) else None,
-            date=meta_text(metadata, "date", "tanggal") or None,
+            date=meta_text(metadata, *DATE_KEYS) or None,
             page=page,
-            doc_type=meta_text(metadata, "type", "doc_type", "jenis"),
+            doc_type=meta_text(metadata, *TYPE_KEYS),
         )
 
     def text(self, language: str) -> str:
