@@ -8,6 +8,7 @@ after a rebuild.
 from __future__ import annotations
 
 import html
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -178,9 +179,17 @@ def get_index(index_dir: str, generation: int, model: str, models_dir: str) -> I
 _MARKUP = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-.!|~$:@/="})
 
 
+_LINE_ENDS = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
+
+
+def plain(text: str) -> str:
+    """Return text (a message quoting a file name, a URL, a reader's error) that Markdown shows as it is."""
+    return _LINE_ENDS.sub("\n", text).translate(_MARKUP)
+
+
 def safe(text: str) -> str:
     """Return corpus text as inert HTML for st.markdown: HTML and Markdown escaped, line breaks kept."""
-    return text.translate(_MARKUP).replace("\n", "<br>")
+    return plain(text).replace("\n", "<br>")
 
 
 def passage_html(text: str, sentences: Any, terms: Any) -> str:
@@ -324,7 +333,7 @@ def ask_page(index: Index | None, options: dict[str, Any]) -> None:
     try:
         answer = index.ask(question, top_k=options["top_k"], mode=options["mode"], filters=options["filters"])
     except EgovQAError as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))
         return
     render_answer(answer, index)
 
@@ -333,7 +342,7 @@ def status_ui(index: Index | None, settings: Settings) -> None:
     """Documents, chunks, model, last build and what the last ingest skipped."""
     st.subheader(t("status"))
     if index is None:
-        st.info(st.session_state.get("index_error", t("no_index")))
+        st.info(plain(st.session_state.get("index_error", t("no_index"))))
         return
     m = index.manifest
     c1, c2 = st.columns(2)
@@ -359,7 +368,7 @@ def apply_change(
         try:
             report = change(corpus)
         except EgovQAError as exc:
-            st.error(str(exc))
+            st.error(plain(str(exc)))
             return
         flash += [("error", s.reason) for s in report.refused]
         flash += [("info", f"{t('saved')}: {name}") for name in report.saved]
@@ -388,7 +397,7 @@ def apply_change(
 def render_flash() -> None:
     """Show (once) the messages of the last action, kept across the rerun that reloaded the index."""
     for kind, message in st.session_state.pop("flash", []):
-        getattr(st, kind)(message)
+        getattr(st, kind)(plain(message))  # messages quote file names, URLs and readers' errors
 
 
 def corpus_page(index: Index | None, settings: Settings) -> None:
@@ -403,10 +412,21 @@ def corpus_page(index: Index | None, settings: Settings) -> None:
                       for e in load_glossary().entries])  # fmt: skip
 
 
+def _request_origin() -> tuple[str | None, bool]:
+    """Return the Host the browser asked for, and whether the request came through a proxy."""
+    try:
+        headers = st.context.headers
+    except Exception:  # no request behind this run (tests, bare mode)
+        return None, False
+    forwarded = any(headers.get(h) for h in ("X-Forwarded-For", "Forwarded", "X-Real-Ip", "X-Forwarded-Host"))
+    return headers.get("Host"), forwarded
+
+
 def management_ui(settings: Settings) -> bool:
     """Say who may change the corpus, ask for the admin password when one is set; return whether changes are allowed."""
     address = settings.server_address or st.get_option("server.address")
-    access = management_access(settings, address)
+    host, forwarded = _request_origin()
+    access = management_access(settings, address, request_host=host, forwarded=forwarded)
     if access == "open":
         st.caption(t("access_open"))
         return True

@@ -26,7 +26,8 @@ def _app_module() -> ModuleType:
     return module
 
 
-safe = _app_module().safe
+_APP_MODULE = _app_module()
+safe, plain = _APP_MODULE.safe, _APP_MODULE.plain
 XSS = Document(
     "xss.md",
     "Berita palsu <script>alert('x')</script> tentang pelayanan publik. "
@@ -202,7 +203,7 @@ def test_the_url_box_refuses_loopback_unless_allowed(app_index: Path, local_site
     at.sidebar.radio(key="page").set_value("corpus").run()
     at.text_input[0].input(f"{local_site}/berita/mpp-digital")
     next(b for b in at.button if b.label.startswith("Ambil")).click().run()
-    assert any("Refused to fetch" in e.value and "EGOV_QA_ALLOWED_HOSTS" in e.value for e in at.error)
+    assert any("Refused to fetch" in e.value and plain("EGOV_QA_ALLOWED_HOSTS") in e.value for e in at.error)
     assert not any(
         p.suffix == ".md" and "Pelayanan-Publik-Digital" in p.name for p in Settings.from_env().corpus_dir.iterdir()
     )
@@ -232,3 +233,28 @@ def test_markdown_in_corpus_text_is_shown_as_text(fake_settings: Settings) -> No
     at.sidebar.radio(key="page").set_value("corpus").run()
     assert not at.table  # the skipped-files list is a data table: its text is never read as Markdown
     assert any("[tautan](http:--127.0.0.1:9).txt" in str(df.value) for df in at.dataframe)
+
+
+def test_messages_quoting_files_show_markdown_as_text(fake_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EGOV_QA_MODEL", "fake")
+    corpus = fake_settings.corpus_dir
+    corpus.mkdir(parents=True)
+    link = "[Masuk ulang di sini](https://phish.example/login)"
+    (corpus / "data.jsonl").write_text(
+        json.dumps({"id": link, "text": "Layanan publik daring."})
+        + "\n"
+        + json.dumps({"id": link, "text": "Lagi."})
+        + "\n"
+    )
+    at = run_app()
+    at.sidebar.radio(key="page").set_value("corpus").run()
+    next(b for b in at.button if b.label.startswith("Bangun / perbarui")).click().run()
+    assert not at.exception
+    messages = [m.value for kind in ("warning", "error", "info", "success") for m in getattr(at, kind)]
+    assert any("duplicate" in m for m in messages)
+    assert not any("](" in m for m in messages), messages
+
+
+def test_carriage_returns_cannot_end_the_passage_markup() -> None:
+    for text in ("baris\r\r\tkode", "a\r\nb", "a\u2028b\u2029c\x85d"):
+        assert not any(c in safe(text) for c in "\r\n\u2028\u2029\x85")

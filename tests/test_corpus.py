@@ -119,7 +119,7 @@ def test_bad_files_are_skipped_with_reasons(tmp_path: Path) -> None:
     assert "over the 50 MB limit" in _skip_reason(folder, "huge.txt")
     assert "no main text" in _skip_reason(folder, "broken.html")
     assert "PDF" in _skip_reason(folder, "fake.pdf")
-    assert "unreadable" in _skip_reason(folder, "dangling.txt")
+    assert "leads nowhere" in _skip_reason(folder, "dangling.txt")
     assert "front matter" in _skip_reason(folder, "badyaml.md")
     assert [d.doc_id for d in read_corpus(folder).documents] == ["ok.txt"]
 

@@ -186,3 +186,62 @@ def test_an_unknown_charset_is_read_as_utf8() -> None:
     with raw_server(page) as (port, _):
         name, data = fetch_page(f"http://127.0.0.1:{port}/", allowed_hosts=["127.0.0.1"])
     assert name == "Layanan-Publik.md" and "layanan perizinan daring" in data.decode()
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["[::7f00:1]", "[::127.0.0.1]", "[64:ff9b::7f00:1]", "[64:ff9b::a00:1]", "[2002:7f00:1::]", "[2002:a00:1::]",
+     "[::ffff:0:a9fe:a9fe]", "[::ffff:0:7f00:1]", "192.0.0.8", "[2001:0:4136:e378:8000:63bf:80ff:fffe]"],
+)  # fmt: skip
+def test_ipv4_carried_inside_ipv6_or_reserved_blocks_is_refused(host: str) -> None:
+    with pytest.raises(CorpusError, match="Refused to fetch"):
+        fetch(f"http://{host}/", deadline=2)
+
+
+def _slowly(pieces: list[bytes], pause: float) -> Callable[[socket.socket], None]:
+    def handle(conn: socket.socket) -> None:
+        _read_request(conn)
+        for piece in pieces:
+            conn.sendall(piece)
+            time.sleep(pause)
+
+    return handle
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        [b"HTTP/1.1 100 Continue\r\n\r\n"] * 40,  # an endless run of interim answers
+        [b"H", b"T", b"T", b"P", b"/", b"1", b".", b"1", b" ", b"2", b"0", b"0"] * 4,  # a status line dripping
+        [b"HTTP/1.1 200 OK\r\n"] + [b"X-Lambat: 1\r\n"] * 40,  # header lines dripping
+        [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;"] + [b"x"] * 40,  # a chunk-size line dripping
+    ],
+    ids=["100-continue", "status-line", "headers", "chunk-size"],
+)
+def test_the_total_deadline_holds_while_headers_drip(pieces: list[bytes]) -> None:
+    with raw_server(_slowly(pieces, 0.3)) as (port, _):
+        started = time.monotonic()
+        with pytest.raises(CorpusError, match="time limit"):
+            fetch(f"http://127.0.0.1:{port}/", allowed_hosts=["127.0.0.1"], deadline=1.5)
+        assert time.monotonic() - started < 3.5
+
+
+@pytest.mark.parametrize("charset", ["rot13", "base64", "zlib_codec", "idna", "hex"])
+def test_a_charset_that_is_not_a_text_encoding_is_read_as_utf8(charset: str) -> None:
+    page = answer("200 OK", {"Content-Type": f"text/html; charset={charset}"}, PAGE)
+    with raw_server(page) as (port, _):
+        name, data = fetch_page(f"http://127.0.0.1:{port}/", allowed_hosts=["127.0.0.1"])
+    assert "layanan perizinan daring" in data.decode()
+
+
+def test_addresses_with_non_ascii_paths_are_requested_encoded() -> None:
+    seen: list[bytes] = []
+
+    def record(conn: socket.socket) -> None:
+        conn.settimeout(5)
+        seen.append(conn.recv(4096))
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n" + PAGE)
+
+    with raw_server(record) as (port, _):
+        fetch(f"http://127.0.0.1:{port}/berita/café?q=layanan publik", allowed_hosts=["127.0.0.1"])
+    assert seen[0].startswith(b"GET /berita/caf%C3%A9?q=layanan%20publik HTTP/1.1")

@@ -260,7 +260,56 @@ def test_the_app_rebuilds_a_damaged_index_from_scratch(folder: Path, fake_settin
     (fake_settings.index_dir / Manifest.read(fake_settings.index_dir).vectors_file).write_bytes(b"rusak")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
     at.sidebar.radio(key="page").set_value("corpus").run()
-    assert any("--full" in i.value for i in at.info)
+    assert any("&#45;&#45;full" in i.value for i in at.info)  # the advice, escaped for Markdown
     next(b for b in at.button if b.label == "Bangun ulang indeks dari awal").click().run()
     assert not at.exception
     assert load_index(fake_settings.index_dir, settings=fake_settings).document_ids() == ["baik.txt"]
+
+
+def test_a_symlink_loop_is_skipped_and_never_stops_the_ingest(folder: Path, fake_settings: Settings) -> None:
+    (folder / "putar1.txt").symlink_to(folder / "putar2.txt")
+    (folder / "putar2.txt").symlink_to(folder / "putar1.txt")
+    (folder / "hilang.txt").symlink_to(folder / "tidak-ada.txt")
+    report = _ingest(fake_settings)
+    assert report.added == ("baik.txt",)
+    assert {k: "in a circle" in v for k, v in reasons(report).items()} == {
+        "putar1.txt": True, "putar2.txt": True, "hilang.txt": True
+    }  # fmt: skip
+    with pytest.raises(CorpusError, match="already exists"):
+        Corpus(fake_settings).add_file("putar1.txt", GOOD.encode(), update=False)
+    Corpus(fake_settings).add_file("putar1.txt", GOOD.encode(), overwrite=True, update=False)
+    assert (folder / "putar1.txt").is_file() and not (folder / "putar1.txt").is_symlink()
+
+
+def test_an_upload_is_never_written_through_a_link(folder: Path, fake_settings: Settings, tmp_path: Path) -> None:
+    victim = tmp_path / "korban.txt"
+    victim.write_text("asli\n")
+    (folder / ".unggah.txt.part").symlink_to(victim)  # a trap left in the folder
+    (folder / "tautan.txt").symlink_to(victim)
+    corpus = Corpus(fake_settings)
+    corpus.add_file("unggah.txt", GOOD.encode(), update=False)
+    corpus.add_file("tautan.txt", GOOD.encode(), overwrite=True, update=False)
+    assert victim.read_text() == "asli\n"
+    assert (folder / "unggah.txt").read_text() == GOOD and not (folder / "tautan.txt").is_symlink()
+
+
+def test_deeply_nested_front_matter_is_refused_before_parsing(fake_settings: Settings) -> None:
+    nested = "---\nx: " + "[" * 8000 + "]" * 8000 + "\n---\nIsi berita.\n"
+    started = time.monotonic()
+    with pytest.raises(CorpusError, match="nested over 20 levels"):
+        check_file("dalam.md", nested.encode())
+    assert time.monotonic() - started < 1
+    crlf = "---\r\ntitle: Judul CRLF\r\nsource: Dinas\r\n---\r\nIsi berita tentang layanan.\r\n"
+    fake_settings.corpus_dir.mkdir(parents=True)
+    (fake_settings.corpus_dir / "crlf.md").write_bytes(crlf.encode())
+    _ingest(fake_settings)
+    doc = load_index(fake_settings.index_dir, settings=fake_settings).document("crlf.md")
+    assert doc is not None and doc.title == "Judul CRLF" and doc.metadata["source"] == "Dinas"
+
+
+def test_top_k_must_be_a_whole_number(folder: Path, fake_settings: Settings) -> None:
+    _ingest(fake_settings)
+    index = load_index(fake_settings.index_dir, settings=fake_settings)
+    for top_k in (2.5, float("nan"), float("inf"), True):
+        with pytest.raises(QueryError, match="between 1 and 100"):
+            index.search("layanan", top_k=top_k)  # type: ignore[arg-type]

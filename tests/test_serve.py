@@ -138,3 +138,13 @@ def test_a_served_app_looks_up_nothing_outside(tmp_path: Path) -> None:
     output = "".join(lines)
     assert "URL" in output, output
     assert contacts == [] and "External URL" not in output
+
+
+def test_a_request_that_does_not_name_this_machine_does_not_get_open_management() -> None:
+    local = Settings()
+    for host in ("localhost:8501", "127.0.0.1:8501", "[::1]:8501", "localhost"):
+        assert management_access(local, "localhost", request_host=host) == "open", host
+    for host in ("evil.example:8501", "evil.example", "192.168.1.5:8501", "[2001:db8::1]:8501"):
+        assert management_access(local, "localhost", request_host=host) == "closed", host  # DNS rebinding
+    assert management_access(local, "localhost", request_host="localhost:8501", forwarded=True) == "closed"
+    assert management_access(Settings(admin_password="k"), "localhost", request_host="evil.example") == "password"

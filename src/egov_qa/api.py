@@ -96,7 +96,7 @@ class Index:
         text = query.strip()
         if not any(ch.isalnum() for ch in text):
             raise QueryError("Empty query: type a question or some keywords. (Pertanyaan kosong: ketik pertanyaan.)")
-        if not 1 <= top_k <= MAX_TOP_K:
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
             raise QueryError(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}")
         if mode not in MODES:
             raise QueryError(f"Unknown search mode {mode!r}: use one of {', '.join(MODES)}")

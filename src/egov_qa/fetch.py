@@ -14,6 +14,7 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 import urllib.parse
 from collections.abc import Sequence
@@ -43,11 +44,35 @@ def _refused(url: str, why: str) -> CorpusError:
     return CorpusError(f"Refused to fetch {url}: {why}")
 
 
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits (NAT64, SIIT, IPv4-compatible)
+_V4_IN_V6 = [ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "::ffff:0:0:0/96", "::/96")]
+# not public whatever Python's is_global says about them on this version
+_DENIED = [ipaddress.ip_network(n) for n in ("192.0.0.0/24", "100.64.0.0/10", "0.0.0.0/8", "64:ff9b:1::/48")]
+
+
+def _addresses_within(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[Any]:
+    """Return ``ip`` and every IPv4 address it carries (mapped, 6to4, Teredo, NAT64, compatible forms)."""
+    found: list[Any] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            found.append(ip.ipv4_mapped)
+        if ip.sixtofour is not None:
+            found.append(ip.sixtofour)
+        if ip.teredo is not None:
+            found.extend(ip.teredo)
+        if any(ip in net for net in _V4_IN_V6):
+            found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
+def _public(ip: Any) -> bool:
+    denied = any(ip in net for net in _DENIED if net.version == ip.version)
+    return bool(ip.is_global) and not ip.is_multicast and not denied
+
+
 def _check_address(url: str, host: str, ip_text: str) -> None:
     ip = ipaddress.ip_address(ip_text.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if not ip.is_global or ip.is_multicast:
+    if not all(_public(a) for a in _addresses_within(ip)):
         raise _refused(
             url,
             f"{host} is {ip}, an address inside this machine or its network (loopback, private, link-local, "
@@ -121,15 +146,50 @@ def _read_body(
         try:
             piece = response.read1(_CHUNK)
         except http.client.IncompleteRead as exc:
-            raise CorpusError(f"Could not fetch {url}: the connection closed before the page was complete") from exc
+            raise _cut_short(url, deadline) from exc
         if not piece:
             break
         body += piece
         if len(body) > max_bytes:
             raise CorpusError(f"Could not fetch {url}: the page is over the {max_bytes / 2**20:.0f} MB limit")
     if response.length:  # Content-Length promised more than arrived
-        raise CorpusError(f"Could not fetch {url}: the connection closed before the page was complete")
+        raise _cut_short(url, deadline)
     return bytes(body)
+
+
+def _cut_short(url: str, deadline: float) -> CorpusError:
+    if time.monotonic() >= deadline:  # the watchdog closed the connection
+        return CorpusError(f"Could not fetch {url}: the page did not arrive within the time limit")
+    return CorpusError(f"Could not fetch {url}: the connection closed before the page was complete")
+
+
+class _Watchdog:
+    """Shuts a socket down when the fetch's deadline passes, whatever read it is blocked in."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self.expired = False
+        self._sock = sock
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.expired = True
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _request_target(parts: urllib.parse.SplitResult) -> str:
+    """Return the path and query, percent-encoded where they hold characters HTTP cannot carry."""
+    keep = "/%:@!$&'()*+,;=-._~?"
+    return urllib.parse.quote(parts.path or "/", safe=keep) + (
+        "?" + urllib.parse.quote(parts.query, safe=keep) if parts.query else ""
+    )
 
 
 def _get(url: str, allowed_hosts: Sequence[str], deadline: float, max_bytes: int) -> Fetched | str:
@@ -137,10 +197,13 @@ def _get(url: str, allowed_hosts: Sequence[str], deadline: float, max_bytes: int
     parts, host, port = _split(url)
     ips = resolve(url, host, port, allowed_hosts)
     conn = _connection(parts, host, port, ips, min(READ_TIMEOUT, max(0.1, deadline - time.monotonic())))
+    watchdog = None
     try:
-        path = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
-        conn.request("GET", path, headers={"User-Agent": "egov-qa", "Accept": "text/html,text/plain;q=0.9,*/*;q=0.5"})
+        conn.connect()
         sock = conn.sock  # kept: the connection drops its reference when the server says it will close
+        watchdog = _Watchdog(sock, deadline)
+        accept = "text/html,text/plain;q=0.9,*/*;q=0.5"
+        conn.request("GET", _request_target(parts), headers={"User-Agent": "egov-qa", "Accept": accept})
         response = conn.getresponse()
         location = response.getheader("Location")
         if response.status in _REDIRECTS and location:
@@ -149,7 +212,13 @@ def _get(url: str, allowed_hosts: Sequence[str], deadline: float, max_bytes: int
             raise CorpusError(f"Could not fetch {url}: the server answered HTTP {response.status} {response.reason}")
         body = _read_body(url, response, sock, deadline, max_bytes)
         return Fetched(url, body, response.headers.get_content_type(), response.headers.get_content_charset())
+    except (OSError, http.client.HTTPException) as exc:
+        if watchdog is not None and watchdog.expired:
+            raise CorpusError(f"Could not fetch {url}: the page did not arrive within the time limit") from exc
+        raise
     finally:
+        if watchdog is not None:
+            watchdog.cancel()
         conn.close()
 
 
@@ -174,6 +243,8 @@ def fetch(
             raise CorpusError(f"Could not fetch {current}: the secure connection failed ({exc.reason})") from exc
         except http.client.HTTPException as exc:
             raise CorpusError(f"Could not fetch {current}: the server did not answer with HTTP ({exc!r})") from exc
+        except (UnicodeError, ValueError) as exc:
+            raise CorpusError(f"Could not fetch {current}: the address cannot be requested ({exc})") from exc
         except OSError as exc:
             raise CorpusError(f"Could not fetch {current}: the connection failed ({exc.strerror or exc})") from exc
         if isinstance(got, Fetched):

@@ -9,7 +9,6 @@ an existing file is replaced only when ``overwrite=True`` is passed.
 
 from __future__ import annotations
 
-import codecs
 import hmac
 import ipaddress
 import os
@@ -50,16 +49,29 @@ def is_loopback(address: str | None) -> bool:
         return False
 
 
-def management_access(settings: Settings, address: str | None) -> Access:
+def _host_of(host_header: str) -> str:
+    """Return the host name of an HTTP Host header ("localhost:8501", "[::1]:8501")."""
+    value = host_header.strip()
+    if value.startswith("["):
+        return value[1 : value.find("]")] if "]" in value else value
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def management_access(
+    settings: Settings, address: str | None, *, request_host: str | None = None, forwarded: bool = False
+) -> Access:
     """Decide who may change the corpus through a server listening on ``address``.
 
-    ``"password"``: an admin password is set, so it is asked for; ``"open"``: no password, but
-    the server listens on this machine only; ``"closed"``: reachable from the network and no
-    password, so the corpus is read-only.
+    ``"password"``: an admin password is set, so it is asked for; ``"open"``: no password, the
+    server listens on this machine only and the request names this machine (``request_host``,
+    the HTTP Host header, when there is a request) and came through no proxy (``forwarded``) —
+    a page on another site that rebinds its name to 127.0.0.1, or a reverse proxy, is not this
+    machine's user; ``"closed"``: anything else without a password, so the corpus is read-only.
     """
     if settings.admin_password:
         return "password"
-    return "open" if is_loopback(address) else "closed"
+    local_request = request_host is None or is_loopback(_host_of(request_host))
+    return "open" if is_loopback(address) and local_request and not forwarded else "closed"
 
 
 def check_admin_password(settings: Settings, given: str) -> bool:
@@ -118,8 +130,9 @@ def check_file(name: str, data: bytes, *, max_bytes: int | None = None) -> int:
 
 
 def _target(corpus_dir: Path, name: str) -> Path:
-    target = (corpus_dir / name).resolve()
-    if target.parent != corpus_dir.resolve():
+    """Return where a plain file name lands in the folder, without following a link of that name."""
+    target = corpus_dir.resolve() / name
+    if target.parent != corpus_dir.resolve() or name in ("", ".", ".."):
         raise CorpusError(f"{name!r} would land outside the corpus folder {corpus_dir}")
     return target
 
@@ -137,23 +150,28 @@ def save_file(
         raise CorpusError(f"{name!r}: a file name cannot contain folders or start with a dot; rename the file")
     safe = safe_name(name)
     target = _target(corpus_dir, safe)
-    if target.exists() and not overwrite:
+    if (target.exists() or target.is_symlink()) and not overwrite:
         raise CorpusError(f"{safe} already exists in the corpus; replace it explicitly to overwrite it")
     check_file(name, data, max_bytes=max_bytes)
     corpus_dir.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{safe}.part")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
+    # a new file of our own (O_EXCL): never written through a link someone left in the folder
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{safe}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)  # replaces a link of that name itself, never its target
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return target
 
 
 def _decode_page(fetched: Fetched) -> str:
-    charset = fetched.charset or "utf-8"
     try:
-        codecs.lookup(charset)
-    except LookupError:
-        charset = "utf-8"  # an unknown charset name: read it as UTF-8, replacing what does not fit
-    return fetched.body.decode(charset, errors="replace")
+        return fetched.body.decode(fetched.charset or "utf-8", errors="replace")
+    except (LookupError, UnicodeError, ValueError, TypeError):
+        # an unknown or non-text charset (rot13, base64, idna): read it as UTF-8, replacing what does not fit
+        return fetched.body.decode("utf-8", errors="replace")
 
 
 def page_file_name(title: str, url: str) -> str:
@@ -281,6 +299,10 @@ class Corpus:
             s.corpus_dir, s.index_dir, model=s.model, full=full, settings=s, progress=progress, embedder=self.embedder
         )
 
+    def _exists(self, name: str) -> bool:
+        path = self.folder / safe_name(name)
+        return path.exists() or path.is_symlink()
+
     def add_file(
         self, name: str, data: bytes, *, overwrite: bool = False, update: bool = True, progress: Progress | None = None
     ) -> CorpusReport:
@@ -290,7 +312,7 @@ class Corpus:
             CorpusError: the file is refused (with the reason), or a file of that name exists
                 and ``overwrite`` is False.
         """
-        existed = (self.folder / safe_name(name)).exists()
+        existed = self._exists(name)
         saved = save_file(self.folder, name, data, overwrite=overwrite).name
         return self._report((saved,), (saved,) if existed else (), (), (), update, progress)
 
@@ -308,7 +330,7 @@ class Corpus:
         refused: list[Skipped] = []
         for name, data in files:
             try:
-                existed = (self.folder / safe_name(name)).exists()
+                existed = self._exists(name)
                 saved.append(save_file(self.folder, name, data, overwrite=overwrite).name)
             except CorpusError as exc:
                 refused.append(Skipped(name, str(exc)))

@@ -75,9 +75,15 @@ def _shown_name(rel: str) -> str:
     return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def _outside(path: Path, root: Path) -> bool:
-    real, top = path.resolve(), root.resolve()
-    return real != top and top not in real.parents
+def _outside(path: Path, root: Path) -> str | None:
+    """Return why a (linked) path must not be read: it leads out of the corpus or in a circle; else None."""
+    try:
+        real, top = path.resolve(strict=True), root.resolve()
+    except (RuntimeError, OSError):  # RuntimeError: a symlink loop (Python 3.11)
+        return "a symbolic link that leads nowhere or in a circle; not followed"
+    if real != top and top not in real.parents:
+        return "a symbolic link to a file outside the corpus folder; not followed"
+    return None
 
 
 def read_file(path: Path, root: Path, out: CorpusRead) -> None:
@@ -91,8 +97,9 @@ def read_file(path: Path, root: Path, out: CorpusRead) -> None:
     except UnicodeEncodeError:
         out.skipped.append(Skipped(_shown_name(rel), "the file name is not valid UTF-8; rename the file"))
         return
-    if _outside(path, root):
-        out.skipped.append(Skipped(rel, "a symbolic link to a file outside the corpus folder; not followed"))
+    refused = _outside(path, root)
+    if refused:
+        out.skipped.append(Skipped(rel, refused))
         return
     try:
         size = path.stat().st_size

@@ -11,7 +11,8 @@ from egov_qa.corpus.clean import clean_news
 from egov_qa.errors import CorpusError
 from egov_qa.records import Document
 
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_MAX_NESTING = 20
 FRONT_MATTER_KEYS = ("title", "date", "source", "url", "category", "author")
 _MAX_TITLE_CHARS = 200
 # characters no text file holds: C0 controls but tab, newlines and form feed; DEL and C1 controls
@@ -57,9 +58,11 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     """
     m = _FRONT_MATTER.match(text[: MAX_FRONT_MATTER + 16])
     if not m:
-        if text.startswith("---\n") and "\n---" in text[MAX_FRONT_MATTER:]:
+        if text.startswith(("---\n", "---\r\n")) and "\n---" in text[MAX_FRONT_MATTER:]:
             raise CorpusError(f"front matter over {MAX_FRONT_MATTER // 1024} KB; keep it to a few key: value lines")
         return {}, text
+    if _nesting(m.group(1)) > _MAX_NESTING:
+        raise CorpusError(f"front matter nested over {_MAX_NESTING} levels deep; keep it to key: value lines")
     try:
         if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(m.group(1), Loader=yaml.SafeLoader)):
             raise CorpusError("YAML aliases (*name) are not allowed in front matter")
@@ -69,6 +72,18 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     if not isinstance(data, dict):
         raise CorpusError("front matter is not a mapping of key: value lines")
     return {str(k): v for k, v in data.items()}, text[m.end() :]
+
+
+def _nesting(yaml_text: str) -> int:
+    """Return the deepest bracket nesting of flow collections ([ and {), counted before YAML parses it."""
+    depth = deepest = 0
+    for c in yaml_text:
+        if c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth = max(0, depth - 1)
+    return deepest
 
 
 def _markdown_to_text(body: str) -> str:
