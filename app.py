@@ -30,6 +30,7 @@ from egov_qa import (
     Settings,
     check_admin_password,
     detect_language,
+    interface,
     labels,
     load_embedder,
     load_glossary,
@@ -38,119 +39,6 @@ from egov_qa import (
     segments,
 )
 
-EXAMPLES = {
-    "id": [
-        "Apa fungsi Nomor Induk Berusaha (NIB)?",
-        "Siapa yang mengevaluasi penerapan SPBE?",
-        "Di mana warga bisa menyampaikan pengaduan pelayanan publik?",
-    ],
-    "en": [
-        "What does the business identification number do?",
-        "Who evaluates the implementation of SPBE?",
-        "What are the main obstacles to e-government in Indonesia?",
-    ],
-}
-UI = {
-    "id": {
-        "ask_page": "Tanya",
-        "corpus_page": "Korpus",
-        "placeholder": "Tanyakan sesuatu…",
-        "ask": "Tanya",
-        "examples": "Contoh pertanyaan",
-        "language": "Bahasa pertanyaan",
-        "results": "Jumlah hasil",
-        "mode": "Cara pencarian",
-        "filters": "Saring",
-        "type": "Jenis dokumen",
-        "year": "Tahun",
-        "source": "Sumber",
-        "category": "Kategori",
-        "loaded": "Indeks dimuat",
-        "score": "skor",
-        "context": "Tampilkan konteks",
-        "no_index": "Belum ada indeks. Bangun indeks di halaman Korpus, atau jalankan: egov-qa ingest corpus/",
-        "status": "Status indeks",
-        "documents": "Dokumen",
-        "chunks": "Potongan",
-        "model": "Model",
-        "built": "Dibangun",
-        "skipped": "Dilewati pada pembaruan terakhir",
-        "upload": "Unggah artikel (.txt, .md, .html, .pdf, .jsonl)",
-        "overwrite": "Timpa file yang sudah ada",
-        "add": "Tambahkan dan perbarui indeks",
-        "url": "Atau tempel URL artikel",
-        "fetch": "Ambil dan perbarui indeks",
-        "remove": "Hapus dokumen",
-        "remove_confirm": "Ya, hapus file ini dari korpus",
-        "remove_button": "Hapus dan perbarui indeks",
-        "build": "Bangun / perbarui indeks",
-        "updated": "Indeks diperbarui",
-        "updating": "Memperbarui indeks…",
-        "nothing": "Tidak ada file yang ditambahkan.",
-        "saved": "Disimpan",
-        "deleted": "Dihapus",
-        "not_updated": "File sudah diubah, tetapi indeks belum diperbarui",
-        "access_open": "Server hanya dapat dijangkau dari komputer ini: pengelolaan korpus terbuka tanpa kata sandi.",
-        "access_closed": "Korpus hanya dapat dibaca: server ini dapat dijangkau dari jaringan dan tidak diberi kata "
-        "sandi admin. Jalankan dengan egov-qa serve --admin-password … (atau EGOV_QA_ADMIN_PASSWORD) untuk "
-        "mengelola korpus.",
-        "password": "Kata sandi admin",
-        "unlock": "Buka pengelolaan korpus",
-        "wrong_password": "Kata sandi salah.",
-        "rebuild_full": "Bangun ulang indeks dari awal",
-        "glossary": "Glosarium",
-    },
-    "en": {
-        "ask_page": "Ask",
-        "corpus_page": "Corpus",
-        "placeholder": "Ask a question…",
-        "ask": "Ask",
-        "examples": "Example questions",
-        "language": "Question language",
-        "results": "Number of results",
-        "mode": "Search mode",
-        "filters": "Filters",
-        "type": "Document type",
-        "year": "Year",
-        "source": "Source",
-        "category": "Category",
-        "loaded": "Loaded index",
-        "score": "score",
-        "context": "Show context",
-        "no_index": "No index yet. Build it on the Corpus page, or run: egov-qa ingest corpus/",
-        "status": "Index status",
-        "documents": "Documents",
-        "chunks": "Chunks",
-        "model": "Model",
-        "built": "Built",
-        "skipped": "Skipped by the last update",
-        "upload": "Upload articles (.txt, .md, .html, .pdf, .jsonl)",
-        "overwrite": "Overwrite existing files",
-        "add": "Add and update the index",
-        "url": "Or paste an article's URL",
-        "fetch": "Fetch and update the index",
-        "remove": "Remove a document",
-        "remove_confirm": "Yes, delete this file from the corpus",
-        "remove_button": "Remove and update the index",
-        "build": "Build / update the index",
-        "updated": "Index updated",
-        "updating": "Updating the index…",
-        "nothing": "No file was added.",
-        "saved": "Saved",
-        "deleted": "Deleted",
-        "not_updated": "The files were changed, but the index was not updated",
-        "access_open": "The server is reachable from this computer only: corpus management is open without a password.",
-        "access_closed": "The corpus is read-only: this server is reachable from the network and has no admin "
-        "password. Start it with egov-qa serve --admin-password … (or EGOV_QA_ADMIN_PASSWORD) to manage the corpus.",
-        "password": "Admin password",
-        "unlock": "Unlock corpus management",
-        "wrong_password": "Wrong password.",
-        "rebuild_full": "Rebuild the index from scratch",
-        "glossary": "Glossary",
-    },
-}
-LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
-PAGES = {"ask": "Tanya / Ask", "corpus": "Korpus / Corpus"}
 CSS = """
 <style>
 mark.ev { background: #fff3b0; padding: 0 .1em; }
@@ -205,7 +93,7 @@ def passage_html(text: str, sentences: Any, terms: Any) -> str:
 
 def t(key: str) -> str:
     """Return an interface string in the current interface language."""
-    return UI[st.session_state.get("ui_lang", "id")][key]
+    return interface.INTERFACE[st.session_state.get("ui_lang", "id")][key]
 
 
 def current_index(settings: Settings) -> Index | None:
@@ -218,36 +106,128 @@ def current_index(settings: Settings) -> Index | None:
         return None
 
 
-def sidebar_ui(index: Index | None) -> dict[str, Any]:
-    """Language switch, page choice, result count, mode and filters; return their values."""
+def _kept(key: str, default: Any, widget: str | None = None) -> str:
+    """Return the widget key of a setting that outlives pages and languages.
+
+    Streamlit drops a widget's state when a run does not draw it (the corpus page draws no search
+    settings), and a widget whose option labels change with the language cannot carry its value
+    over; the value is kept under ``key`` and handed to the widget whenever it is drawn anew.
+    """
+    widget = widget or f"w_{key}"
+    if widget not in st.session_state:
+        st.session_state[widget] = st.session_state.get(key, default)
+    return widget
+
+
+def _forget_widgets(*keys: str) -> None:
+    """Make the widgets of these settings start again from their kept values (a link was opened)."""
+    for key in list(st.session_state):
+        if any(key == f"w_{k}" or key.startswith(f"w_{k}_") for k in keys):
+            del st.session_state[key]
+
+
+def _language_chosen() -> None:
+    st.session_state["ui_lang_chosen"] = True  # from now on the interface no longer follows questions
+
+
+def sidebar_ui() -> str:
+    """Language switch and page choice; return the page."""
     sb = st.sidebar
-    sb.radio("Bahasa / Language", list(LANGUAGES), format_func=LANGUAGES.get, key="ui_lang", horizontal=True)
-    # bilingual labels: a widget whose labels change with the language would lose its state
-    page = sb.radio(" ", list(PAGES), format_func=PAGES.get, key="page", label_visibility="collapsed")
-    values: dict[str, Any] = {"page": page, "top_k": 5, "mode": "hybrid", "filters": Filters()}
-    if index is None:
-        return values
-    values["top_k"] = sb.slider(t("results"), 1, 20, 5)
-    values["mode"] = sb.selectbox(t("mode"), MODES, index=MODES.index("hybrid"))
+    sb.radio(
+        "Bahasa / Language",
+        list(interface.LANGUAGES),
+        format_func=interface.LANGUAGES.get,
+        key="ui_lang",
+        horizontal=True,
+        on_change=_language_chosen,
+    )
+    # bilingual labels: the choice reads the same in both interface languages
+    page = sb.radio(
+        " ", list(interface.PAGES), format_func=interface.PAGES.get, key="page", label_visibility="collapsed"
+    )
+    return str(page)
+
+
+def search_settings_ui(index: Index) -> dict[str, Any]:
+    """Draw the result count, search mode and filters (kept across questions, languages and pages)."""
+    sb, state = st.sidebar, st.session_state
+    state["top_k"] = top_k = sb.slider(t("results"), 1, 20, key=_kept("top_k", 5))
+    words = interface.INTERFACE[state.get("ui_lang", "id")]
+    state["mode"] = mode = sb.selectbox(
+        t("mode"),
+        MODES,
+        key=_kept("mode", "hybrid", f"w_mode_{state.get('ui_lang', 'id')}"),  # one widget per language: its labels
+        format_func=lambda m, words=words: words[f"mode_{m}"],  # are the state Streamlit carries between runs
+        help=t("mode_help"),
+    )
     facets = index.facets()
     with sb.expander(t("filters"), expanded=False):
-        types = st.multiselect(t("type"), facets.doc_types) if facets.doc_types else []
+        types = st.multiselect(t("type"), facets.doc_types, key=_kept("f_type", [])) if facets.doc_types else []
         years = None
         if facets.years and facets.years[0] < facets.years[1]:
-            years = st.slider(t("year"), facets.years[0], facets.years[1], facets.years)
-        sources = st.multiselect(t("source"), facets.sources) if facets.sources else []
-        categories = st.multiselect(t("category"), facets.categories) if facets.categories else []
-    values["filters"] = Filters(
-        doc_types=tuple(types),
+            low, high = state.get("f_years") or facets.years
+            state.setdefault("w_f_years", (max(low, facets.years[0]), min(high, facets.years[1])))
+            years = st.slider(t("year"), facets.years[0], facets.years[1], key=_kept("f_years", facets.years))
+            state["f_years"] = years
+        sources = st.multiselect(t("source"), facets.sources, key=_kept("f_source", [])) if facets.sources else []
+        categories = (
+            st.multiselect(t("category"), facets.categories, key=_kept("f_category", [])) if facets.categories else []
+        )
+    state.update(f_type=list(types), f_source=list(sources), f_category=list(categories))
+    filters = Filters(
+        doc_types=tuple(t_ for t_ in types if t_ in facets.doc_types),
         year_from=years[0] if years and years != facets.years else None,
         year_to=years[1] if years and years != facets.years else None,
-        sources=tuple(sources),
-        categories=tuple(categories),
+        sources=tuple(s for s in sources if s in facets.sources),
+        categories=tuple(c for c in categories if c in facets.categories),
     )
-    m = index.manifest
-    sb.caption(f"{t('loaded')}: `{index.path}` · {m.documents} {t('documents').lower()}, "
-               f"{m.chunks} {t('chunks').lower()} · {t('model')}: `{m.model.name}`")  # fmt: skip
-    return values
+    return {"top_k": int(top_k), "mode": mode, "filters": filters}
+
+
+_URL_LISTS = {"type": "f_type", "source": "f_source", "category": "f_category"}
+
+
+def state_from_url() -> None:
+    """Apply a link's question, language, mode, count and filters (a shared link, or the back button)."""
+    params = {key: st.query_params.get_all(key) for key in st.query_params}
+    if params == st.session_state.get("_url"):
+        return  # the URL this session wrote itself
+    st.session_state["_url"] = params
+    first = {key: values[0] for key, values in params.items() if values}
+    question = first.get("q", "").strip()
+    st.session_state["question"] = question
+    st.session_state["_last_question"] = question  # the link's language wins over the question's
+    if first.get("lang") in interface.INTERFACE:
+        st.session_state["ui_lang"] = first["lang"]
+    state = st.session_state
+    state["mode"] = first["mode"] if first.get("mode") in MODES else "hybrid"
+    state["top_k"] = int(first["k"]) if first.get("k", "").isdigit() and 1 <= int(first["k"]) <= 20 else 5
+    for param, key in _URL_LISTS.items():
+        state[key] = list(params.get(param, []))
+    if first.get("from", "").isdigit() and first.get("to", "").isdigit():
+        state["f_years"] = (int(first["from"]), int(first["to"]))
+    else:
+        state.pop("f_years", None)
+    _forget_widgets("mode", "top_k", "f_years", *_URL_LISTS.values())
+
+
+def state_to_url(question: str, options: dict[str, Any]) -> None:
+    """Write the question and its settings into the URL: links can be shared, the back button goes back."""
+    filters: Filters = options["filters"]
+    params: dict[str, list[str]] = {}
+    if question:
+        params["q"] = [question]
+        params["lang"] = [str(st.session_state.get("ui_lang", "id"))]
+        params["mode"] = [str(options["mode"])]
+        params["k"] = [str(options["top_k"])]
+        params.update({p: list(v) for p, v in (("type", filters.doc_types), ("source", filters.sources),
+                                                 ("category", filters.categories)) if v})  # fmt: skip
+        if filters.year_from is not None or filters.year_to is not None:
+            years = st.session_state.get("f_years") or (filters.year_from, filters.year_to)
+            params.update({"from": [str(years[0])], "to": [str(years[1])]})
+    if params != {key: st.query_params.get_all(key) for key in st.query_params}:
+        st.query_params.from_dict(params)
+    st.session_state["_url"] = params
 
 
 def question_ui() -> str:
@@ -262,8 +242,8 @@ def render_examples() -> None:
     """Offer example questions in both languages; a click asks it."""
     st.caption(t("examples"))
     for lang in ("id", "en"):
-        cols = st.columns(len(EXAMPLES[lang]))
-        for i, (col, text) in enumerate(zip(cols, EXAMPLES[lang], strict=True)):
+        cols = st.columns(len(interface.EXAMPLES[lang]))
+        for i, (col, text) in enumerate(zip(cols, interface.EXAMPLES[lang], strict=True)):
             col.button(text, key=f"ex-{lang}-{i}", on_click=_ask_example, args=(text,))
 
 
@@ -282,14 +262,20 @@ def _source_line(hit: Hit, language: str) -> str:
 
 
 def render_answer(answer: Answer, index: Index) -> None:
-    """Draw the answer card: evidence with citations, or "no confident answer", then the passages."""
-    words = labels(answer.language)
-    st.caption(f"{t('language')}: {LANGUAGES.get(answer.language, answer.language)}")
+    """Draw the answer card: evidence with citations, or "no confident answer", then the passages.
+
+    Everything around the evidence speaks the interface's language (the one the reader sees the
+    page in), which may differ from the question's.
+    """
+    language = str(st.session_state.get("ui_lang", "id"))
+    words = labels(language)
+    st.caption(f"{t('language')}: {interface.LANGUAGES.get(answer.language, answer.language)}")
     box = st.success if answer.answered else st.warning
-    box(f"{answer.message} ({words['confidence']} {answer.confidence:.3f})")
+    message = words["found"] if answer.answered else (words["not_found"] if answer.hits else words["empty"])
+    box(f"{message} ({words['confidence']} {answer.confidence:.3f})")
     if answer.answered:
         for ev in answer.evidence:
-            cite = ev.citation.text(answer.language)
+            cite = ev.citation.text(language)
             st.markdown(
                 f'<div class="egov-card"><mark class="ev">{safe(ev.text)}</mark>'
                 f'<br><span class="egov-meta">{words["source"]}: {safe(cite)}</span></div>',
@@ -297,7 +283,7 @@ def render_answer(answer: Answer, index: Index) -> None:
             )
     st.subheader(words["passages"])
     for hit in answer.hits:
-        render_hit(hit, answer.language, index)
+        render_hit(hit, language, index)
 
 
 def render_hit(hit: Hit, language: str, index: Index) -> None:
@@ -320,13 +306,15 @@ def render_hit(hit: Hit, language: str, index: Index) -> None:
             )
 
 
-def ask_page(index: Index | None, options: dict[str, Any]) -> None:
+def ask_page(index: Index | None) -> None:
     """Ask a question and read the answer."""
     st.title("egov-qa")
     if index is None:
         st.info(t("no_index"))
         return
+    options = search_settings_ui(index)
     question = question_ui()
+    state_to_url(question, options)
     if not question:
         render_examples()
         return
@@ -480,10 +468,12 @@ def manage_ui(index: Index | None, settings: Settings) -> None:
 def follow_question_language() -> None:
     """Switch the interface to a new question's language (before the switch widget is drawn)."""
     question = str(st.session_state.get("question", "")).strip()
+    if st.session_state.get("ui_lang_chosen"):
+        return  # the reader picked a language: it stays
     if question and question != st.session_state.get("_last_question"):
         st.session_state["_last_question"] = question
         lang = detect_language(question)
-        if lang in UI:
+        if lang in interface.INTERFACE:
             st.session_state["ui_lang"] = lang
 
 
@@ -493,13 +483,13 @@ def main() -> None:
     st.markdown(CSS, unsafe_allow_html=True)
     settings = Settings.from_env()
     st.session_state.setdefault("ui_lang", "id")
+    state_from_url()
     follow_question_language()
     index = current_index(settings)
-    options = sidebar_ui(index)
-    if options["page"] == "corpus":
+    if sidebar_ui() == "corpus":
         corpus_page(index, settings)
     else:
-        ask_page(index, options)
+        ask_page(index)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ This package's names are the public API; the command line and the app use nothin
 
 from __future__ import annotations
 
+from egov_qa import interface
 from egov_qa.analysis import question_terms, term_spans
 from egov_qa.api import MAX_TOP_K, Index, load_index
 from egov_qa.config import DEFAULT_MODEL, Settings
@@ -76,6 +77,7 @@ __all__ = [
     "check_admin_password",
     "detect_language",
     "evaluate_index",
+    "interface",
     "labels",
     "load_embedder",
     "load_glossary",

@@ -1,0 +1,88 @@
+"""The app's state as people use it: settings that stay, the language they chose, links that open an answer."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from egov_qa import Index
+
+from .conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+def run_app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=30).run()
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.text_input(key="question").input(question)
+    return next(b for b in at.button if b.label in ("Tanya", "Ask")).click().run()
+
+
+def settings_of(at: AppTest) -> tuple[int, str, list[str]]:
+    mode = next(s for s in at.sidebar.selectbox if s.key.startswith("w_mode_"))
+    return at.sidebar.slider(key="w_top_k").value, mode.value, list(at.sidebar.multiselect(key="w_f_category").value)
+
+
+def cards(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if "egov-hit" in m.value]
+
+
+def test_settings_stay_across_an_english_then_an_indonesian_question(fake_index: Index) -> None:
+    at = run_app()
+    at.sidebar.slider(key="w_top_k").set_value(7).run()
+    next(s for s in at.sidebar.selectbox if s.key == "w_mode_id").set_value("lexical").run()
+    at.sidebar.multiselect(key="w_f_category").set_value(["Adminduk"]).run()
+    ask(at, "Where is the e-KTP recorded?")
+    assert not at.exception and at.session_state["ui_lang"] == "en"
+    assert settings_of(at) == (7, "lexical", ["Adminduk"])
+    assert cards(at) and all("adminduk" in c for c in cards(at))  # the filter still applies
+    ask(at, "Di mana perekaman e-KTP dilakukan?")
+    assert at.session_state["ui_lang"] == "id" and settings_of(at) == (7, "lexical", ["Adminduk"])
+    assert cards(at) and all("adminduk" in c for c in cards(at))
+    at.sidebar.radio(key="page").set_value("corpus").run()
+    at.sidebar.radio(key="page").set_value("ask").run()
+    assert settings_of(at) == (7, "lexical", ["Adminduk"])  # kept while the corpus page was open
+
+
+def test_a_language_picked_by_hand_stays(fake_index: Index) -> None:
+    at = run_app()
+    at.sidebar.radio(key="ui_lang").set_value("en").run()
+    ask(at, "e-KTP")
+    assert at.session_state["ui_lang"] == "en"
+    ask(at, "Siapa yang mengevaluasi penerapan SPBE?")
+    assert at.session_state["ui_lang"] == "en" and "Related passages" in [s.value for s in at.subheader]
+
+
+def test_the_question_and_its_settings_go_into_the_url(fake_index: Index) -> None:
+    at = run_app()
+    at.sidebar.multiselect(key="w_f_category").set_value(["SPBE"]).run()
+    ask(at, "Siapa yang mengevaluasi SPBE?")
+    params = {key: at.query_params[key] for key in at.query_params}
+    assert params == {
+        "q": "Siapa yang mengevaluasi SPBE?",
+        "lang": "id",
+        "mode": "hybrid",
+        "k": "5",
+        "category": "SPBE",
+    }
+
+
+def test_a_link_opens_its_answer_with_its_settings(fake_index: Index) -> None:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params.update(q="Who records the e-KTP?", lang="en", mode="dense", k="3", category="Adminduk")
+    at.run()
+    assert not at.exception
+    assert at.text_input(key="question").value == "Who records the e-KTP?"
+    assert at.session_state["ui_lang"] == "en" and settings_of(at)[1:] == ("dense", ["Adminduk"])
+    assert at.sidebar.slider(key="w_top_k").value == 3
+    assert cards(at) and len(cards(at)) <= 3 and all("adminduk" in c for c in cards(at))
+
+
+def test_a_link_with_nonsense_values_falls_back_to_defaults(fake_index: Index) -> None:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params.update(q="SPBE", lang="xx", mode="rm -rf", k="100000", category="tidak-ada")
+    at.run()
+    assert not at.exception
+    assert settings_of(at) == (5, "hybrid", [])
