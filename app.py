@@ -11,6 +11,7 @@ import html
 import re
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from egov_qa import (
     Filters,
     Hit,
     Index,
+    IngestReport,
     Manifest,
     Settings,
     check_admin_password,
@@ -50,13 +52,13 @@ mark.ev mark.term, mark.term.ev { background: #ffc233; }
 """
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner="Memuat model bahasa… / Loading the language model…")
 def get_model(name: str, models_dir: str) -> Embedder:
     """Load an embedding model once per process: a rebuilt index reuses it instead of loading it again."""
     return load_embedder(name, settings=Settings(models_dir=Path(models_dir)))
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
+@st.cache_resource(max_entries=2, show_spinner="Memuat indeks… / Loading the index…")
 def get_index(index_dir: str, generation: int, model: str, models_dir: str) -> Index:
     """Load the index once per generation; shared read-only by every session."""
     return load_index(index_dir, embedder=get_model(model, models_dir))
@@ -336,11 +338,29 @@ def status_ui(index: Index | None, settings: Settings) -> None:
     c1, c2 = st.columns(2)
     c1.metric(t("documents"), m.documents)
     c2.metric(t("chunks"), m.chunks)
-    st.caption(f"{t('model')}: `{m.model.name}`")
-    st.caption(f"{t('built')}: {m.built_at} · {settings.index_dir} · corpus {settings.corpus_dir}")
+    st.caption(f"{t('built')}: {_when(m.built_at)}")
+    with st.expander(t("about")):  # for whoever runs the server, not for readers
+        details = [(t("model"), m.model.name), (t("index_folder"), str(settings.index_dir)),
+                   (t("corpus_folder"), str(settings.corpus_dir)), ("egov-qa", m.egov_qa_version)]  # fmt: skip
+        st.caption(" · ".join(f"{name}: {plain(value)}" for name, value in details))
     if m.last_ingest.skipped:
         st.write(f"{t('skipped')}:")
         st.dataframe([{"file": s.source, "reason": s.reason} for s in m.last_ingest.skipped])  # text, no Markdown
+
+
+def _when(timestamp: str) -> str:
+    """Return an ISO timestamp as a reader writes it: "28-11-2026 15:29"."""
+    try:
+        return datetime.fromisoformat(timestamp).astimezone().strftime("%d-%m-%Y %H:%M")
+    except ValueError:
+        return timestamp
+
+
+def ingest_summary(report: IngestReport) -> str:
+    """Say in words what an index update did ("1 dokumen ditambahkan, …; indeks berisi 5 dokumen")."""
+    parts = [f"{len(report.added)} {t('added')}", f"{len(report.updated)} {t('changed')}",
+             f"{len(report.removed)} {t('removed')}"]  # fmt: skip
+    return f"{t('updated')}: {', '.join(parts)}; {t('index_holds')} {report.total_documents} {t('documents').lower()}."
 
 
 def apply_change(
@@ -360,7 +380,7 @@ def apply_change(
             return
         flash += [("error", s.reason) for s in report.refused]
         flash += [("info", f"{t('saved')}: {name}") for name in report.saved]
-        flash += [("info", f"{t('deleted')}: {name}") for name in report.removed]
+        flash += [("info", f"{t('deleted')}: {name}") for name in report.removed]  # the record of what went
         if not (report.saved or report.removed):
             st.session_state["flash"] = flash + [("info", t("nothing"))]
             st.rerun()
@@ -374,10 +394,7 @@ def apply_change(
     except EgovQAError as exc:
         st.session_state["flash"] = flash + [("error", f"{t('not_updated')}: {exc}")]
         st.rerun()
-    counts = f"+{len(ingest.added)} ~{len(ingest.updated)} -{len(ingest.removed)}"
-    total = f"{ingest.total_documents} {t('documents').lower()}"
-    done = f"{t('updated')}: {counts}, {total}, {ingest.chunks_embedded} embedded"
-    flash += [("success", done)] + [("warning", f"{s.source}: {s.reason}") for s in ingest.skipped]
+    flash += [("success", ingest_summary(ingest))] + [("warning", f"{s.source}: {s.reason}") for s in ingest.skipped]
     st.session_state["flash"] = flash
     st.rerun()  # draw the page again over the new generation of the index
 
@@ -435,6 +452,25 @@ def management_ui(settings: Settings) -> bool:
     return False
 
 
+def _corpus_files(titles: dict[str, str]) -> dict[str, str]:
+    """Return {corpus file: what a reader calls it}: a document's title, or "N dokumen" for a JSON Lines file."""
+    per_file: dict[str, list[str]] = {}
+    for doc_id, title in titles.items():
+        per_file.setdefault(doc_id.split("#", 1)[0], []).append(title or doc_id)
+    return {
+        file: names[0] if len(names) == 1 and "#" not in next(d for d in titles if d.startswith(file))
+        else f"{len(names)} {t('documents').lower()}: {', '.join(sorted(names))[:80]}"
+        for file, names in per_file.items()
+    }  # fmt: skip
+
+
+def _ask_removal(doc_id: str | None) -> None:
+    """Take the click's document, then clear the choice and the tick: each deletion is confirmed anew."""
+    st.session_state["removing"] = doc_id
+    st.session_state["remove_doc"] = None
+    st.session_state["remove_confirm"] = False
+
+
 def manage_ui(index: Index | None, settings: Settings) -> None:
     """Upload files, fetch a page, remove a document, update or rebuild the index."""
     with st.form("upload", clear_on_submit=True):
@@ -452,13 +488,24 @@ def manage_ui(index: Index | None, settings: Settings) -> None:
         fetch = st.form_submit_button(t("fetch"))
     if fetch and url.strip():
         apply_change(settings, index, lambda c: c.add_url(url, overwrite=url_overwrite, update=False))
-    doc_ids = index.document_ids() if index is not None else []
-    if doc_ids:
+    files = _corpus_files(index.document_titles() if index is not None else {})
+    if files:
         st.subheader(t("remove"))
-        doc_id = st.selectbox(t("remove"), doc_ids, label_visibility="collapsed")
-        confirm = st.checkbox(t("remove_confirm"))
-        if st.button(t("remove_button"), disabled=not confirm):
-            apply_change(settings, index, lambda c: c.remove(doc_id, update=False))
+        st.selectbox(
+            t("remove"),
+            sorted(files, key=lambda f: files[f].lower()),
+            index=None,
+            key="remove_doc",
+            placeholder=t("remove_choose"),
+            format_func=lambda f: f"{files[f]} ({f})",
+            label_visibility="collapsed",
+        )
+        confirm = st.checkbox(t("remove_confirm"), key="remove_confirm")
+        chosen = st.session_state.get("remove_doc")
+        st.button(t("remove_button"), disabled=not (confirm and chosen), on_click=_ask_removal, args=(chosen,))
+    if st.session_state.get("removing"):
+        doc_id = st.session_state.pop("removing")
+        apply_change(settings, index, lambda c: c.remove(doc_id, update=False))
     if st.button(t("build")):
         apply_change(settings, index, None)
     if index is None and st.session_state.get("index_error") and st.button(t("rebuild_full")):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from streamlit.testing.v1 import AppTest
 
 from egov_qa import Index
@@ -86,3 +88,23 @@ def test_a_link_with_nonsense_values_falls_back_to_defaults(fake_index: Index) -
     at.run()
     assert not at.exception
     assert settings_of(at) == (5, "hybrid", [])
+
+
+def test_every_deletion_is_confirmed_anew_and_the_list_shows_titles(fake_index: Index) -> None:
+    at = run_app()
+    at.sidebar.radio(key="page").set_value("corpus").run()
+    box = at.selectbox(key="remove_doc")
+    assert box.value is None  # nothing chosen in advance
+    assert "Sistem Pemerintahan Berbasis Elektronik (SPBE) (spbe.md)" in box.options  # the title, then the file
+    assert any(o.startswith("2 dokumen: ") and o.endswith("(adminduk.jsonl)") for o in box.options)  # a file, whole
+    delete = next(b for b in at.button if b.label.startswith("Hapus"))
+    assert delete.disabled
+    box.set_value("spbe.md").run()
+    at.checkbox(key="remove_confirm").check().run()
+    next(b for b in at.button if b.label.startswith("Hapus")).click().run()
+    assert not at.exception
+    assert any("Dihapus: spbe.md" in html.unescape(i.value) for i in at.info)  # messages are escaped
+    assert any("dokumen ditambahkan" in s.value for s in at.success)  # the update, in words
+    assert at.selectbox(key="remove_doc").value is None and not at.checkbox(key="remove_confirm").value
+    assert next(b for b in at.button if b.label.startswith("Hapus")).disabled  # one more click deletes nothing
+    assert "spbe.md" not in at.selectbox(key="remove_doc").options[0]

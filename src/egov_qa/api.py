@@ -206,6 +206,10 @@ class Index:
         """Return a stored document (cleaned text, title, metadata) by id, or None."""
         return self._reader.document(doc_id)
 
+    def document_titles(self) -> dict[str, str]:
+        """Return {doc_id: title} of every indexed document."""
+        return {doc_id: title for doc_id, title, _, _ in self._reader.document_rows()}
+
     def document_ids(self) -> list[str]:
         """Return the ids of every indexed document."""
         return self._reader.document_ids()
