@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+import streamlit.components.v1 as components
 
 from egov_qa import (
     MODES,
@@ -46,8 +47,15 @@ CSS = """
 mark.ev { background: #fff3b0; padding: 0 .1em; }
 mark.term { background: #ffd166; font-weight: 600; padding: 0 .1em; }
 mark.ev mark.term, mark.term.ev { background: #ffc233; }
-.egov-card { border: 1px solid #ddd; border-radius: .5rem; padding: .6rem .9rem; margin: .4rem 0; }
+abbr.gloss { text-decoration: underline dotted #8a6d00; cursor: help; }
+.egov-card { border: 1px solid #ddd; border-radius: .5rem; padding: .6rem .9rem; margin: .4rem 0;
+             overflow-wrap: anywhere; }
+.egov-answer { font-size: 1.15rem; line-height: 1.5; }
 .egov-meta { color: #555; font-size: .85rem; }
+/* Streamlit's own English hints, replaced by the page's words */
+[data-testid="InputInstructions"], [data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
+[data-testid="stFileUploaderDropzone"] button { font-size: 0; }
+[data-testid="stFileUploaderDropzone"] button::after { content: "__CHOOSE_FILES__"; font-size: .9rem; }
 </style>
 """
 
@@ -82,11 +90,24 @@ def safe(text: str) -> str:
     return plain(text).replace("\n", "<br>")
 
 
+def glossed(text: str) -> str:
+    """Escape ``text``; for English readers, glossary terms get their English on hover (<abbr title>)."""
+    if st.session_state.get("ui_lang") != "en":
+        return safe(text)
+    out, pos = [], 0
+    for start, end, english in load_glossary().glosses(text):
+        out.append(safe(text[pos:start]))
+        out.append(f'<abbr class="gloss" title="{html.escape(english, quote=True)}">{safe(text[start:end])}</abbr>')
+        pos = end
+    out.append(safe(text[pos:]))
+    return "".join(out)
+
+
 def passage_html(text: str, sentences: Any, terms: Any) -> str:
     """Escape the passage, then wrap evidence sentences and matched terms in <mark>."""
     out = []
     for piece, in_sentence, is_term in segments(text, sentences, terms):
-        piece_html = safe(piece)
+        piece_html = glossed(piece)
         if is_term:
             piece_html = f'<mark class="term">{piece_html}</mark>'
         out.append(f'<mark class="ev">{piece_html}</mark>' if in_sentence else piece_html)
@@ -150,6 +171,13 @@ def sidebar_ui() -> str:
     return str(page)
 
 
+def _pick(label: str, options: tuple[str, ...], key: str) -> list[str]:
+    """Draw a kept multiselect filter (nothing when the index has no such facet)."""
+    if not options:
+        return []
+    return list(st.multiselect(t(label), options, key=_kept(key, []), placeholder=t("choose")))
+
+
 def search_settings_ui(index: Index) -> dict[str, Any]:
     """Draw the result count, search mode and filters (kept across questions, languages and pages)."""
     sb, state = st.sidebar, st.session_state
@@ -164,17 +192,15 @@ def search_settings_ui(index: Index) -> dict[str, Any]:
     )
     facets = index.facets()
     with sb.expander(t("filters"), expanded=False):
-        types = st.multiselect(t("type"), facets.doc_types, key=_kept("f_type", [])) if facets.doc_types else []
+        types = _pick("type", facets.doc_types, "f_type")
         years = None
         if facets.years and facets.years[0] < facets.years[1]:
             low, high = state.get("f_years") or facets.years
             state.setdefault("w_f_years", (max(low, facets.years[0]), min(high, facets.years[1])))
             years = st.slider(t("year"), facets.years[0], facets.years[1], key=_kept("f_years", facets.years))
             state["f_years"] = years
-        sources = st.multiselect(t("source"), facets.sources, key=_kept("f_source", [])) if facets.sources else []
-        categories = (
-            st.multiselect(t("category"), facets.categories, key=_kept("f_category", [])) if facets.categories else []
-        )
+        sources = _pick("source", facets.sources, "f_source")
+        categories = _pick("category", facets.categories, "f_category")
     state.update(f_type=list(types), f_source=list(sources), f_category=list(categories))
     filters = Filters(
         doc_types=tuple(t_ for t_ in types if t_ in facets.doc_types),
@@ -240,13 +266,19 @@ def question_ui() -> str:
     return str(st.session_state.get("question", "")).strip()
 
 
+def set_page_language() -> None:
+    """Set <html lang> to the interface language, so that browsers and screen readers read it right."""
+    lang = "id" if st.session_state.get("ui_lang") == "id" else "en"
+    components.html(f"<script>window.parent.document.documentElement.lang = '{lang}';</script>", height=0)
+
+
 def render_examples() -> None:
-    """Offer example questions in both languages; a click asks it."""
+    """Offer example questions, the interface language's first; a click asks it."""
     st.caption(t("examples"))
-    for lang in ("id", "en"):
-        cols = st.columns(len(interface.EXAMPLES[lang]))
-        for i, (col, text) in enumerate(zip(cols, interface.EXAMPLES[lang], strict=True)):
-            col.button(text, key=f"ex-{lang}-{i}", on_click=_ask_example, args=(text,))
+    first = str(st.session_state.get("ui_lang", "id"))
+    for lang in sorted(interface.EXAMPLES, key=lambda lang: lang != first):
+        for i, text in enumerate(interface.EXAMPLES[lang]):
+            st.button(text, key=f"ex-{lang}-{i}", on_click=_ask_example, args=(text,), use_container_width=True)
 
 
 def _ask_example(text: str) -> None:
@@ -259,33 +291,84 @@ def _source_line(hit: Hit, language: str) -> str:
     where = safe(cite.url or str(hit.metadata.get("url") or "") or f"corpus/{cite.doc_id}")
     if cite.url:  # only http(s) addresses are Citation.url: no javascript: links
         where = f'<a href="{html.escape(cite.url, quote=True)}" target="_blank" rel="noopener">{where}</a>'
-    parts.append(f"{t('score')} {hit.score:.3f}")
     return " · ".join(parts) + f'<br><span class="egov-meta">{where}</span>'
 
 
-def render_answer(answer: Answer, index: Index) -> None:
-    """Draw the answer card: evidence with citations, or "no confident answer", then the passages.
+def render_answer(answer: Answer, index: Index, filters: Filters) -> None:
+    """Draw the answer first (the answering sentence, its citation to copy), then one result per document.
 
     Everything around the evidence speaks the interface's language (the one the reader sees the
     page in), which may differ from the question's.
     """
     language = str(st.session_state.get("ui_lang", "id"))
     words = labels(language)
-    st.caption(f"{t('language')}: {interface.LANGUAGES.get(answer.language, answer.language)}")
-    box = st.success if answer.answered else st.warning
-    message = words["found"] if answer.answered else (words["not_found"] if answer.hits else words["empty"])
-    box(f"{message} ({words['confidence']} {answer.confidence:.3f})")
-    if answer.answered:
-        for ev in answer.evidence:
-            cite = ev.citation.text(language)
-            st.markdown(
-                f'<div class="egov-card"><mark class="ev">{safe(ev.text)}</mark>'
-                f'<br><span class="egov-meta">{words["source"]}: {safe(cite)}</span></div>',
-                unsafe_allow_html=True,
-            )
-    st.subheader(words["passages"])
+    st.subheader(t("answer_heading"))
+    asked_in = interface.LANGUAGES.get(answer.language, answer.language)
+    st.caption(f"{t('question')}: {plain(answer.question)} · {t('language')}: {plain(asked_in)}")
+    if answer.answered and answer.evidence:
+        top = answer.evidence[0]
+        cite = top.citation.text(language)
+        st.markdown(
+            f'<div class="egov-card egov-answer"><mark class="ev">{glossed(top.text)}</mark>'
+            f'<br><span class="egov-meta">{words["source"]}: {safe(cite)}</span></div>',
+            unsafe_allow_html=True,
+        )
+        st.caption(f"{words['found']} ({words['confidence']} {answer.confidence:.3f}) · {t('copy_citation')}")
+        st.code(cite + (f" — {top.citation.url}" if top.citation.url else ""), language=None)
+        if len(answer.evidence) > 1:
+            with st.expander(t("more_evidence")):
+                for ev in answer.evidence[1:]:
+                    st.markdown(
+                        f'<div class="egov-card"><mark class="ev">{glossed(ev.text)}</mark><br>'
+                        f'<span class="egov-meta">{words["source"]}: {safe(ev.citation.text(language))}</span></div>',
+                        unsafe_allow_html=True,
+                    )
+    else:
+        st.warning(
+            f"{words['not_found'] if answer.hits else words['empty']} ({words['confidence']} {answer.confidence:.3f})"
+        )
+    render_filter_chips(filters, len(answer.hits))
+    st.subheader(words["passages"] if answer.answered else t("closest"))
+    by_document: dict[str, list[Hit]] = {}
     for hit in answer.hits:
-        render_hit(hit, language, index)
+        by_document.setdefault(hit.doc_id, []).append(hit)
+    for hits in by_document.values():
+        render_hit(hits[0], language, index)
+        if len(hits) > 1:
+            with st.expander(t("more_from_doc").format(n=len(hits) - 1)):
+                for hit in hits[1:]:
+                    st.markdown(
+                        f'<div class="egov-card">{passage_html(hit.text, hit.highlights, hit.terms)}</div>',
+                        unsafe_allow_html=True,
+                    )
+
+
+_FILTER_KEYS = {"f_type": "type", "f_source": "source", "f_category": "category"}
+
+
+def _drop_filter(key: str, value: Any) -> None:
+    """Remove one value of a kept filter (a chip's ✕), then let its widget start from the kept value."""
+    if key == "f_years":
+        st.session_state.pop("f_years", None)
+    else:
+        st.session_state[key] = [v for v in st.session_state.get(key, []) if v != value]
+    _forget_widgets(key)
+
+
+def render_filter_chips(filters: Filters, shown: int) -> None:
+    """Show the active filters above the results, each removable, with how many passages they left."""
+    chips = [(key, value) for key in _FILTER_KEYS for value in st.session_state.get(key, [])]
+    if filters.year_from is not None or filters.year_to is not None:
+        chips.append(("f_years", f"{filters.year_from}–{filters.year_to}"))
+    if not chips:
+        return
+    st.caption(f"{t('active_filters')} · {shown} {t('passages_shown')}")
+    cols = st.columns(min(len(chips), 4))
+    for i, (key, value) in enumerate(chips):
+        label = t(_FILTER_KEYS.get(key, "year"))
+        cols[i % len(cols)].button(
+            f"✕ {label}: {value}", key=f"chip-{key}-{value}", on_click=_drop_filter, args=(key, value)
+        )
 
 
 def render_hit(hit: Hit, language: str, index: Index) -> None:
@@ -325,7 +408,7 @@ def ask_page(index: Index | None) -> None:
     except EgovQAError as exc:
         st.error(plain(str(exc)))
         return
-    render_answer(answer, index)
+    render_answer(answer, index, options["filters"])
 
 
 def status_ui(index: Index | None, settings: Settings) -> None:
@@ -527,7 +610,8 @@ def follow_question_language() -> None:
 def main() -> None:
     """Draw the page."""
     st.set_page_config(page_title="egov-qa", page_icon="🔎", layout="wide")
-    st.markdown(CSS, unsafe_allow_html=True)
+    st.markdown(CSS.replace("__CHOOSE_FILES__", t("choose_files")), unsafe_allow_html=True)
+    set_page_language()
     settings = Settings.from_env()
     st.session_state.setdefault("ui_lang", "id")
     state_from_url()

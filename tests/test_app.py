@@ -75,7 +75,9 @@ def test_asking_in_indonesian_shows_marked_evidence_and_cites_it(app_index: Path
     assert at.session_state["ui_lang"] == "id"
     # the fake model has no calibrated threshold, so it always answers; the card cites what ask cites
     expected = load_index(app_index, settings=Settings.from_env()).ask("Apa fungsi Nomor Induk Berusaha (NIB)?")
-    assert at.success and at.success[0].value.startswith("Jawaban ditemukan.") and not at.warning
+    assert any(c.value.startswith("Jawaban ditemukan.") for c in at.caption) and not at.warning
+    assert "Jawaban" in [s.value for s in at.subheader]  # the answer comes first, under its heading
+    assert at.code[0].value.startswith(expected.evidence[0].citation.text("id"))  # the citation to copy
     assert f"Sumber: {safe(expected.evidence[0].citation.text('id'))}" in page
 
 

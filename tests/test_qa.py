@@ -62,10 +62,13 @@ def test_indonesian_questions_mark_their_words_in_the_passages(index) -> None:
     assert {"pelaku", "usaha", "mengurus", "nomor", "induk", "berusaha"} <= marked
 
 
-def test_english_questions_get_english_messages_and_no_term_marks(index) -> None:
+def test_english_questions_get_english_messages_and_glossary_term_marks(index) -> None:
     answer = index.ask("How do businesses obtain a business identification number?", threshold=0.0)
     assert answer.language == "en" and answer.message == "Answer found."
-    assert all(h.terms == () for h in answer.hits)
+    marked = {h.text[s:e].lower() for h in answer.hits for s, e in h.terms}
+    # "business identification number" is "Nomor Induk Berusaha" in the glossary: its Indonesian words are marked
+    assert {"nomor", "induk", "berusaha"} <= marked and not marked & {"how", "businesses", "obtain"}
+    assert index.ask("Quelle est la procédure?", threshold=0.0).hits[0].terms == ()  # other languages: none
 
 
 def test_below_threshold_is_not_found_but_keeps_the_closest_passages(index) -> None:

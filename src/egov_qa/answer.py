@@ -10,6 +10,7 @@ from egov_qa.evidence import ScoredUnit
 from egov_qa.messages import labels
 from egov_qa.modelprep import DEFAULT_MODEL
 from egov_qa.records import Answer, Evidence, Hit
+from egov_qa.search import lexical_query
 
 MAX_EVIDENCE = 3
 
@@ -45,6 +46,19 @@ def _distinct(hits: Sequence[Hit], scored: Sequence[ScoredUnit]) -> list[ScoredU
     return chosen
 
 
+def marked_terms(question: str, language: str) -> frozenset[str]:
+    """Return the index terms whose words are marked in the passages as the question's.
+
+    An Indonesian question's own content words; an English one's through the glossary
+    (complaint → pengaduan), with its acronyms, numbers and names; none for other languages.
+    """
+    if language == "id":
+        return question_terms(question)
+    if language == "en":
+        return frozenset(t for t in lexical_query(question, language).terms if "_" not in t)
+    return frozenset()
+
+
 def build_answer(
     question: str, language: str, hits: Sequence[Hit], scored: Sequence[ScoredUnit], threshold: float
 ) -> Answer:
@@ -52,7 +66,7 @@ def build_answer(
     chosen = _distinct(hits, scored)
     confidence = chosen[0].score if chosen else 0.0
     answered = bool(chosen) and confidence >= threshold
-    terms = question_terms(question) if language == "id" else frozenset()
+    terms = marked_terms(question, language)
     evidence_spans: dict[int, set[tuple[int, int]]] = {}
     for unit in chosen:
         evidence_spans.setdefault(unit.hit, set()).add(unit.span)

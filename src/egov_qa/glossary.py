@@ -6,6 +6,7 @@ occurs in Indonesian text, its glossary translation does) and by the app for too
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -63,6 +64,7 @@ class Glossary:
             if old is not None:
                 e = Entry(old.english, tuple(dict.fromkeys(old.indonesian + e.indonesian)), old.domain)
             self._by_english[key] = e
+        self._pattern: re.Pattern[str] | None = None
         self._by_indonesian: dict[str, list[Entry]] = {}
         for e in self._by_english.values():
             for term in e.indonesian:
@@ -76,6 +78,18 @@ class Glossary:
     def entries(self) -> list[Entry]:
         """Every entry, sorted by English term."""
         return sorted(self._by_english.values(), key=lambda e: e.english.lower())
+
+    def glosses(self, text: str) -> list[tuple[int, int, str]]:
+        """Return (start, end, English) of the Indonesian glossary terms in ``text`` (longest match, no overlaps)."""
+        if self._pattern is None:
+            terms = sorted(self._by_indonesian, key=len, reverse=True)
+            self._pattern = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, terms)) + r")(?![\w-])", re.I)
+        out = []
+        for m in self._pattern.finditer(text):
+            entries = self._by_indonesian.get(m.group().lower())
+            if entries:
+                out.append((m.start(), m.end(), "; ".join(dict.fromkeys(e.english for e in entries))))
+        return out
 
     def english(self, indonesian: str) -> list[Entry]:
         """Return the entries whose Indonesian rendering is ``indonesian`` (case-insensitive)."""
