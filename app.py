@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from egov_qa import (
     MODES,
@@ -54,8 +53,6 @@ abbr.gloss { text-decoration: underline dotted #8a6d00; cursor: help; }
 .egov-meta { color: #555; font-size: .85rem; }
 /* Streamlit's own English hints, replaced by the page's words */
 [data-testid="InputInstructions"], [data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
-[data-testid="stFileUploaderDropzone"] button { font-size: 0; }
-[data-testid="stFileUploaderDropzone"] button::after { content: "__CHOOSE_FILES__"; font-size: .9rem; }
 </style>
 """
 
@@ -266,10 +263,24 @@ def question_ui() -> str:
     return str(st.session_state.get("question", "")).strip()
 
 
+_LANG_SCRIPT = """<script>
+if (!window.egovLang) {
+  window.egovLang = setInterval(() => {
+    const marker = document.querySelector(".egov-lang");
+    if (marker && document.documentElement.lang !== marker.dataset.lang) {
+      document.documentElement.lang = marker.dataset.lang;
+    }
+  }, 250);
+}
+</script>"""
+
+
 def set_page_language() -> None:
     """Set <html lang> to the interface language, so that browsers and screen readers read it right."""
     lang = "id" if st.session_state.get("ui_lang") == "id" else "en"
-    components.html(f"<script>window.parent.document.documentElement.lang = '{lang}';</script>", height=0)
+    st.markdown(f'<span class="egov-lang" data-lang="{lang}"></span>', unsafe_allow_html=True)
+    # a script runs once, when its element first appears; it keeps <html lang> equal to the marker above
+    st.html(_LANG_SCRIPT, unsafe_allow_javascript=True)
 
 
 def render_examples() -> None:
@@ -314,7 +325,7 @@ def render_answer(answer: Answer, index: Index, filters: Filters) -> None:
             unsafe_allow_html=True,
         )
         st.caption(f"{words['found']} ({words['confidence']} {answer.confidence:.3f}) · {t('copy_citation')}")
-        st.code(cite + (f" — {top.citation.url}" if top.citation.url else ""), language=None)
+        st.code(cite + (f" — {top.citation.url}" if top.citation.url else ""), language=None, wrap_lines=True)
         if len(answer.evidence) > 1:
             with st.expander(t("more_evidence")):
                 for ev in answer.evidence[1:]:
@@ -560,6 +571,7 @@ def manage_ui(index: Index | None, settings: Settings) -> None:
         files = st.file_uploader(
             t("upload"), accept_multiple_files=True, type=["txt", "md", "html", "htm", "pdf", "jsonl"]
         )
+        st.caption(t("choose_files"))  # Streamlit's own size line is hidden: this says it in the page's language
         overwrite = st.checkbox(t("overwrite"))
         submitted = st.form_submit_button(t("add"))
     if submitted:
@@ -610,12 +622,12 @@ def follow_question_language() -> None:
 def main() -> None:
     """Draw the page."""
     st.set_page_config(page_title="egov-qa", page_icon="🔎", layout="wide")
-    st.markdown(CSS.replace("__CHOOSE_FILES__", t("choose_files")), unsafe_allow_html=True)
-    set_page_language()
     settings = Settings.from_env()
     st.session_state.setdefault("ui_lang", "id")
     state_from_url()
-    follow_question_language()
+    follow_question_language()  # the page's language is settled before anything is drawn in it
+    st.markdown(CSS, unsafe_allow_html=True)
+    set_page_language()
     index = current_index(settings)
     if sidebar_ui() == "corpus":
         corpus_page(index, settings)

@@ -122,13 +122,31 @@ def test_ask_in_both_languages_and_add_an_article(server: str, tmp_path: Path) -
             expect(evidence).to_be_visible()
             marked = " ".join(page.locator("mark.ev").all_inner_texts())
             assert "NIB" in marked and "usaha" in marked  # the Indonesian sentence that answers it
+            page.wait_for_function("document.documentElement.lang === 'en'")
+            gloss = page.locator("abbr.gloss").first  # an Indonesian term with its English on hover
+            expect(gloss).to_be_visible()
+            assert gloss.get_attribute("title")
+            expect(page.locator("mark.term").first).to_be_visible()  # glossary terms of the English question
             _shoot(page, tmp_path, "ask-english.png")
 
             _ask(page, "Siapa yang mengevaluasi penerapan SPBE?")
             expect(page.get_by_text("Bagian teks terkait")).to_be_visible()
             expect(page.locator("mark.term").first).to_be_visible()
             assert "PANRB" in " ".join(page.locator("mark.ev").all_inner_texts())
+            page.wait_for_function("document.documentElement.lang === 'id'")
+            assert "q=Siapa" in page.url and "lang=id" in page.url  # the question is in the link
+            shown = page.locator("[data-testid=stMain]").inner_text()
+            for english in ("Related passages", "Answer found", "Press Enter", "Choose options", "Deploy", "Number of"):
+                assert english not in shown, english  # the Indonesian page speaks Indonesian
             _shoot(page, tmp_path, "ask-indonesian.png")
+
+            page.go_back()  # the back button returns to the previous question
+            expect(page.get_by_text("Related passages")).to_be_visible()
+            expect(page.get_by_placeholder("Ask a question…")).to_have_value(
+                "What does the business identification number do?"
+            )
+            page.get_by_text("Bahasa Indonesia").click()  # chosen by hand: the interface stays Indonesian
+            expect(page.get_by_text("Bagian teks terkait")).to_be_visible()
 
             page.get_by_text("Korpus / Corpus").click()
             upload = tmp_path / "mpp-digital.md"
@@ -142,6 +160,14 @@ def test_ask_in_both_languages_and_add_an_article(server: str, tmp_path: Path) -
             page.get_by_text("Tanya / Ask").click()
             _ask(page, "Apa itu MPP Digital?")
             expect(page.locator(".egov-hit").first).to_contain_text("Mal Pelayanan Publik Digital Diluncurkan")
+
+            # a shared link opens its answer, on a phone-sized screen
+            phone = browser.new_page(viewport={"width": 400, "height": 900})
+            phone.goto(f"{server}/?q=Di+mana+warga+menyampaikan+pengaduan%3F&lang=id&mode=hybrid&k=5")
+            expect(phone.get_by_text("Jawaban", exact=True)).to_be_visible()
+            expect(phone.locator("mark.ev").first).to_be_visible()
+            assert phone.evaluate("document.documentElement.scrollWidth") <= 400  # nothing runs off the side
+            _shoot(phone, tmp_path, "ask-mobile.png")
         except Exception as exc:
             # leave what is needed to see why: the page as it was, and the server's log
             page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)

@@ -274,6 +274,7 @@ def serve(
         sys.executable, "-c", _LAUNCH, "run", str(_find_app()),
         "--server.port", str(port), "--server.address", host,
         "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer",
+        "--server.fileWatcherType", "none",
         "--server.maxUploadSize", str(MAX_UPLOAD_BYTES // 2**20),
     ]  # fmt: skip
     access = management_access(s, s.server_address)
