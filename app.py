@@ -82,6 +82,11 @@ def plain(text: str) -> str:
     return _LINE_ENDS.sub("\n", text).translate(_MARKUP)
 
 
+def say(message: str) -> str:
+    """Return a library message in the interface language, shown as plain text (it quotes names and URLs)."""
+    return plain(interface.in_language(message, str(st.session_state.get("ui_lang", "id"))))
+
+
 def safe(text: str) -> str:
     """Return corpus text as inert HTML for st.markdown: HTML and Markdown escaped, line breaks kept."""
     return plain(text).replace("\n", "<br>")
@@ -417,7 +422,7 @@ def ask_page(index: Index | None) -> None:
     try:
         answer = index.ask(question, top_k=options["top_k"], mode=options["mode"], filters=options["filters"])
     except EgovQAError as exc:
-        st.error(plain(str(exc)))
+        st.error(say(str(exc)))
         return
     render_answer(answer, index, options["filters"])
 
@@ -470,7 +475,7 @@ def apply_change(
         try:
             report = change(corpus)
         except EgovQAError as exc:
-            st.error(plain(str(exc)))
+            st.error(say(str(exc)))
             return
         flash += [("error", s.reason) for s in report.refused]
         flash += [("info", f"{t('saved')}: {name}") for name in report.saved]
@@ -496,7 +501,7 @@ def apply_change(
 def render_flash() -> None:
     """Show (once) the messages of the last action, kept across the rerun that reloaded the index."""
     for kind, message in st.session_state.pop("flash", []):
-        getattr(st, kind)(plain(message))  # messages quote file names, URLs and readers' errors
+        getattr(st, kind)(say(message))
 
 
 def corpus_page(index: Index | None, settings: Settings) -> None:

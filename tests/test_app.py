@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import json
 from pathlib import Path
@@ -151,7 +152,10 @@ def test_bad_uploads_are_refused_and_the_index_stays_as_it_was(
     )
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
-    assert "binary" in errors and "over the" in errors and "cannot contain folders" in errors
+    # refused with the reason, in the interface's language, each naming its file
+    errors = html.unescape(errors)
+    assert "gambar.txt: file biner" in errors
+    assert "melebihi batas" in errors and "tidak boleh berisi folder" in errors and "over the" not in errors
     assert sorted(p.name for p in corpus.iterdir()) == files_before
     after = json.loads((app_index / MANIFEST_NAME).read_text())
     assert after["generation"] == before["generation"] and after["counts"] == before["counts"]
@@ -191,7 +195,7 @@ def test_a_url_is_fetched_saved_and_indexed(app_index: Path, local_site: str, mo
     assert json.loads((app_index / MANIFEST_NAME).read_text())["last_ingest"]["added"] == 1
     at.text_input[0].input(f"{local_site}/hilang")
     next(b for b in at.button if b.label.startswith("Ambil")).click().run()
-    assert any("Could not fetch" in e.value for e in at.error)
+    assert any("Gagal mengambil" in e.value for e in at.error)
 
 
 def test_without_an_index_the_app_says_how_to_build_one() -> None:
@@ -205,7 +209,7 @@ def test_the_url_box_refuses_loopback_unless_allowed(app_index: Path, local_site
     at.sidebar.radio(key="page").set_value("corpus").run()
     at.text_input[0].input(f"{local_site}/berita/mpp-digital")
     next(b for b in at.button if b.label.startswith("Ambil")).click().run()
-    assert any("Refused to fetch" in e.value and plain("EGOV_QA_ALLOWED_HOSTS") in e.value for e in at.error)
+    assert any("Tidak mengambil" in e.value and plain("EGOV_QA_ALLOWED_HOSTS") in e.value for e in at.error)
     assert not any(
         p.suffix == ".md" and "Pelayanan-Publik-Digital" in p.name for p in Settings.from_env().corpus_dir.iterdir()
     )

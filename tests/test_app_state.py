@@ -108,3 +108,18 @@ def test_every_deletion_is_confirmed_anew_and_the_list_shows_titles(fake_index: 
     assert at.selectbox(key="remove_doc").value is None and not at.checkbox(key="remove_confirm").value
     assert next(b for b in at.button if b.label.startswith("Hapus")).disabled  # one more click deletes nothing
     assert "spbe.md" not in at.selectbox(key="remove_doc").options[0]
+
+
+def test_library_messages_are_shown_in_the_interface_language() -> None:
+    from egov_qa import interface
+
+    cases = {
+        "kosong.md: the file is empty": "kosong.md: file kosong",
+        "berita.md already exists in the corpus; replace it explicitly to overwrite it": "berita.md sudah ada di korpus",
+        "'setup.exe': unsupported file type .exe; use one of .txt, .md": "'setup.exe': jenis file .exe tidak didukung",
+        "Could not fetch http://contoh.go.id/: the server answered HTTP 404 Not Found": "Gagal mengambil http://contoh.go.id/",
+    }
+    for english, indonesian in cases.items():
+        assert interface.in_language(english, "id").startswith(indonesian), english
+        assert interface.in_language(english, "en") == english
+    assert interface.in_language("sesuatu yang tidak dikenal", "id") == "sesuatu yang tidak dikenal"

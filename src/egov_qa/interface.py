@@ -6,6 +6,8 @@ reads has one home and both languages side by side.
 
 from __future__ import annotations
 
+import re
+
 EXAMPLES: dict[str, list[str]] = {
     "id": [
         "Apa fungsi Nomor Induk Berusaha (NIB)?",
@@ -165,3 +167,55 @@ INTERFACE: dict[str, dict[str, str]] = {
 }
 LANGUAGES: dict[str, str] = {"id": "Bahasa Indonesia", "en": "English"}
 PAGES: dict[str, str] = {"ask": "Tanya / Ask", "corpus": "Korpus / Corpus"}
+
+
+# The library's refusals are written in English; the Indonesian interface shows them in
+# Indonesian. Each pattern matches a message (or the reason after "name: ") the library writes.
+_REFUSALS_ID: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), r)
+    for p, r in (
+        (r"^the file is empty$|^empty file$", "file kosong"),
+        (r"^(?P<mb>[\d.]+) MB is over the (?P<limit>\d+) MB limit$", r"\g<mb> MB, melebihi batas \g<limit> MB"),
+        (r"^file is (?P<mb>\d+) MB, over the (?P<limit>\d+) MB limit$", r"\g<mb> MB, melebihi batas \g<limit> MB"),
+        (r"^not a PDF file .*$", "bukan file PDF"),
+        (r"^binary file \((?P<why>.+)\), not text$", r"file biner, bukan teks (\g<why>)"),
+        (r"^no document could be read from it$", "tidak ada dokumen yang dapat dibaca dari file ini"),
+        (r"^a file name cannot contain folders or start with a dot; rename the file$",
+         "nama file tidak boleh berisi folder atau diawali titik; ganti nama filenya"),
+        (r"^unsupported file type (?P<ext>\S+); use one of (?P<kinds>.+)$",
+         r"jenis file \g<ext> tidak didukung; gunakan salah satu dari \g<kinds>"),
+        (r"^(?P<name>\S+) already exists in the corpus; replace it explicitly to overwrite it$",
+         r"\g<name> sudah ada di korpus; centang «Timpa file yang sudah ada» untuk menggantinya"),
+        (r"^(?P<url>\S+) is already in the corpus as (?P<name>\S+); fetch it again with overwrite$",
+         r"\g<url> sudah ada di korpus sebagai \g<name>; centang «Timpa» untuk mengambilnya lagi"),
+        (r"^Refused to fetch (?P<url>\S+): only http and https addresses are fetched.*$",
+         r"Tidak mengambil \g<url>: hanya alamat http dan https yang diambil"),
+        (r"^Refused to fetch (?P<url>\S+): .*inside this machine or its network.*$",
+         r"Tidak mengambil \g<url>: alamat itu berada di komputer ini atau jaringan internalnya. Server intranet "
+         r"harus dicantumkan di EGOV_QA_ALLOWED_HOSTS."),
+        (r"^Could not fetch (?P<url>\S+): (?P<why>.+)$", r"Gagal mengambil \g<url>: \g<why>"),
+        (r"^no main text found in the HTML page$", "tidak ada teks utama di halaman HTML ini"),
+        (r"^no text layer .*$", "PDF tanpa lapisan teks (hasil pindai?); lakukan OCR lebih dulu"),
+        (r"^YAML aliases .*$", "alias YAML (*nama) tidak diizinkan dalam front matter"),
+        (r"^duplicate doc_id; the first one was kept$", "doc_id ganda; yang pertama disimpan"),
+        (r"^a symbolic link .*; not followed$", "tautan simbolik ke luar korpus atau berputar; diabaikan"),
+    )
+]  # fmt: skip
+
+
+def in_language(message: str, language: str) -> str:
+    """Return a message of the library's in the interface language (Indonesian when a pattern knows it).
+
+    "name: reason" messages keep the name and have the reason put in words.
+    """
+    if language != "id":
+        return message
+    for pattern, replacement in _REFUSALS_ID:
+        if pattern.match(message):
+            return pattern.sub(replacement, message)
+    name, sep, reason = message.partition(": ")
+    if sep:
+        for pattern, replacement in _REFUSALS_ID:
+            if pattern.match(reason):
+                return f"{name}: {pattern.sub(replacement, reason)}"
+    return message

@@ -114,7 +114,10 @@ def check_file(name: str, data: bytes, *, max_bytes: int | None = None) -> int:
     if len(data) > max_bytes:
         raise CorpusError(f"{name}: {len(data) / 2**20:.1f} MB is over the {max_bytes / 2**20:.0f} MB limit")
     if not safe.endswith(".pdf"):
-        decode_bytes(data)  # raises on binary content
+        try:
+            decode_bytes(data)  # raises on binary content
+        except CorpusError as exc:
+            raise CorpusError(f"{name}: {exc}") from exc
     elif not data.startswith(b"%PDF-"):
         raise CorpusError(f"{name}: not a PDF file (it does not start with %PDF-)")
     with tempfile.TemporaryDirectory(prefix="egov-qa-check-") as tmp:
