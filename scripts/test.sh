@@ -10,6 +10,6 @@ PYTHON=${PYTHON:-python3}
 python -m pip install --quiet --upgrade pip
 python -m pip install --quiet -e '.[test]'
 
-ruff check src tests benchmarks app.py
+ruff check src tests benchmarks app.py app_state.py app_render.py
 mypy
 python -m pytest -m "slow or not slow" "$@"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import html
-import importlib.util
+import importlib
 import json
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -19,16 +20,16 @@ from .conftest import ROOT
 APP = str(ROOT / "app.py")
 
 
-def _app_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("egov_qa_app", APP)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # defines the page's functions; main() runs only as a script
-    return module
+def _render_module() -> ModuleType:
+    """Load the app's rendering helpers (app_render.py beside app.py) to compare with what the page shows."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        return importlib.import_module("app_render")
+    finally:
+        sys.path.remove(str(ROOT))
 
 
-_APP_MODULE = _app_module()
-safe, plain = _APP_MODULE.safe, _APP_MODULE.plain
+safe, plain = _render_module().safe, _render_module().plain
 XSS = Document(
     "xss.md",
     "Berita palsu <script>alert('x')</script> tentang pelayanan publik. "

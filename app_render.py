@@ -1,0 +1,185 @@
+"""Drawing answers and passages: corpus text escaped for HTML and Markdown, evidence and terms marked."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import streamlit as st
+from app_state import forget_widgets, t
+
+from egov_qa import (
+    Answer,
+    Filters,
+    Hit,
+    Index,
+    interface,
+    labels,
+    load_glossary,
+    segments,
+)
+
+# every character that HTML or Markdown could read as markup becomes a character reference: an
+# escaped document can neither open a tag nor make a link, an image, a heading, math or an emoji
+_MARKUP = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-.!|~$:@/="})
+
+_LINE_ENDS = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
+
+
+def plain(text: str) -> str:
+    """Return text (a message quoting a file name, a URL, a reader's error) that Markdown shows as it is."""
+    return _LINE_ENDS.sub("\n", text).translate(_MARKUP)
+
+
+def say(message: str) -> str:
+    """Return a library message in the interface language, shown as plain text (it quotes names and URLs)."""
+    return plain(interface.in_language(message, str(st.session_state.get("ui_lang", "id"))))
+
+
+def safe(text: str) -> str:
+    """Return corpus text as inert HTML for st.markdown: HTML and Markdown escaped, line breaks kept."""
+    return plain(text).replace("\n", "<br>")
+
+
+def glossed(text: str) -> str:
+    """Escape ``text``; for English readers, glossary terms get their English on hover (<abbr title>)."""
+    if st.session_state.get("ui_lang") != "en":
+        return safe(text)
+    out, pos = [], 0
+    for start, end, english in load_glossary().glosses(text):
+        out.append(safe(text[pos:start]))
+        out.append(f'<abbr class="gloss" title="{html.escape(english, quote=True)}">{safe(text[start:end])}</abbr>')
+        pos = end
+    out.append(safe(text[pos:]))
+    return "".join(out)
+
+
+def passage_html(text: str, sentences: Any, terms: Any) -> str:
+    """Escape the passage, then wrap evidence sentences and matched terms in <mark>."""
+    out = []
+    for piece, in_sentence, is_term in segments(text, sentences, terms):
+        piece_html = glossed(piece)
+        if is_term:
+            piece_html = f'<mark class="term">{piece_html}</mark>'
+        out.append(f'<mark class="ev">{piece_html}</mark>' if in_sentence else piece_html)
+    return "".join(out)
+
+
+def render_examples() -> None:
+    """Offer example questions, the interface language's first; a click asks it."""
+    st.caption(t("examples"))
+    first = str(st.session_state.get("ui_lang", "id"))
+    for lang in sorted(interface.EXAMPLES, key=lambda lang: lang != first):
+        for i, text in enumerate(interface.EXAMPLES[lang]):
+            st.button(text, key=f"ex-{lang}-{i}", on_click=_ask_example, args=(text,), use_container_width=True)
+
+
+def _ask_example(text: str) -> None:
+    st.session_state["question"] = text
+
+
+def _source_line(hit: Hit, language: str) -> str:
+    cite = hit.citation
+    parts = [f"<b>{safe(cite.text(language))}</b>", *(safe(v) for v in (cite.source, cite.doc_type) if v)]
+    where = safe(cite.url or str(hit.metadata.get("url") or "") or f"corpus/{cite.doc_id}")
+    if cite.url:  # only http(s) addresses are Citation.url: no javascript: links
+        where = f'<a href="{html.escape(cite.url, quote=True)}" target="_blank" rel="noopener">{where}</a>'
+    return " · ".join(parts) + f'<br><span class="egov-meta">{where}</span>'
+
+
+def render_answer(answer: Answer, index: Index, filters: Filters) -> None:
+    """Draw the answer first (the answering sentence, its citation to copy), then one result per document.
+
+    Everything around the evidence speaks the interface's language (the one the reader sees the
+    page in), which may differ from the question's.
+    """
+    language = str(st.session_state.get("ui_lang", "id"))
+    words = labels(language)
+    st.subheader(t("answer_heading"))
+    asked_in = interface.LANGUAGES.get(answer.language, answer.language)
+    st.caption(f"{t('question')}: {plain(answer.question)} · {t('language')}: {plain(asked_in)}")
+    if answer.answered and answer.evidence:
+        top = answer.evidence[0]
+        cite = top.citation.text(language)
+        st.markdown(
+            f'<div class="egov-card egov-answer"><mark class="ev">{glossed(top.text)}</mark>'
+            f'<br><span class="egov-meta">{words["source"]}: {safe(cite)}</span></div>',
+            unsafe_allow_html=True,
+        )
+        st.caption(f"{words['found']} ({words['confidence']} {answer.confidence:.3f}) · {t('copy_citation')}")
+        st.code(cite + (f" — {top.citation.url}" if top.citation.url else ""), language=None, wrap_lines=True)
+        if len(answer.evidence) > 1:
+            with st.expander(t("more_evidence")):
+                for ev in answer.evidence[1:]:
+                    st.markdown(
+                        f'<div class="egov-card"><mark class="ev">{glossed(ev.text)}</mark><br>'
+                        f'<span class="egov-meta">{words["source"]}: {safe(ev.citation.text(language))}</span></div>',
+                        unsafe_allow_html=True,
+                    )
+    else:
+        st.warning(
+            f"{words['not_found'] if answer.hits else words['empty']} ({words['confidence']} {answer.confidence:.3f})"
+        )
+    render_filter_chips(filters, len(answer.hits))
+    st.subheader(words["passages"] if answer.answered else t("closest"))
+    by_document: dict[str, list[Hit]] = {}
+    for hit in answer.hits:
+        by_document.setdefault(hit.doc_id, []).append(hit)
+    for hits in by_document.values():
+        render_hit(hits[0], language, index)
+        if len(hits) > 1:
+            with st.expander(t("more_from_doc").format(n=len(hits) - 1)):
+                for hit in hits[1:]:
+                    st.markdown(
+                        f'<div class="egov-card">{passage_html(hit.text, hit.highlights, hit.terms)}</div>',
+                        unsafe_allow_html=True,
+                    )
+
+
+_FILTER_KEYS = {"f_type": "type", "f_source": "source", "f_category": "category"}
+
+
+def _drop_filter(key: str, value: Any) -> None:
+    """Remove one value of a kept filter (a chip's ✕), then let its widget start from the kept value."""
+    if key == "f_years":
+        st.session_state.pop("f_years", None)
+    else:
+        st.session_state[key] = [v for v in st.session_state.get(key, []) if v != value]
+    forget_widgets(key)
+
+
+def render_filter_chips(filters: Filters, shown: int) -> None:
+    """Show the active filters above the results, each removable, with how many passages they left."""
+    chips = [(key, value) for key in _FILTER_KEYS for value in st.session_state.get(key, [])]
+    if filters.year_from is not None or filters.year_to is not None:
+        chips.append(("f_years", f"{filters.year_from}–{filters.year_to}"))
+    if not chips:
+        return
+    st.caption(f"{t('active_filters')} · {shown} {t('passages_shown')}")
+    cols = st.columns(min(len(chips), 4))
+    for i, (key, value) in enumerate(chips):
+        label = t(_FILTER_KEYS.get(key, "year"))
+        cols[i % len(cols)].button(
+            f"✕ {label}: {value}", key=f"chip-{key}-{value}", on_click=_drop_filter, args=(key, value)
+        )
+
+
+def render_hit(hit: Hit, language: str, index: Index) -> None:
+    """One result card: citation line, the passage with evidence and terms marked, context on demand."""
+    st.markdown(
+        f'<div class="egov-card egov-hit">{_source_line(hit, language)}<br>'
+        f"{passage_html(hit.text, hit.highlights, hit.terms)}</div>",
+        unsafe_allow_html=True,
+    )
+    with st.expander(t("context")):
+        doc = index.document(hit.doc_id)
+        if doc is not None:
+            before = doc.text[max(0, hit.start - 600) : hit.start]
+            after = doc.text[hit.end : hit.end + 600]
+            st.markdown(
+                f'<div class="egov-meta">…{safe(before)}</div>'
+                f"<div>{passage_html(hit.text, hit.highlights, hit.terms)}</div>"
+                f'<div class="egov-meta">{safe(after)}…</div>',
+                unsafe_allow_html=True,
+            )
