@@ -49,6 +49,16 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
+    yield from _serve(tmp_path)
+
+
+@pytest.fixture
+def protected_server(tmp_path: Path) -> Iterator[str]:
+    """The app served to every interface, with an admin password."""
+    yield from _serve(tmp_path, "--host", "0.0.0.0", "--admin-password", "kunci-uji")
+
+
+def _serve(tmp_path: Path, *extra: str) -> Iterator[str]:
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(ROOT / "corpus", corpus)
     build_index(corpus, index, settings=Settings(models_dir=MODELS_CACHE))
@@ -65,6 +75,7 @@ def server(tmp_path: Path) -> Iterator[str]:
         str(corpus),
         "--port",
         str(port),
+        *extra,
     ]
     log = (tmp_path / "serve.log").open("w")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -170,6 +181,50 @@ def test_ask_in_both_languages_and_add_an_article(server: str, tmp_path: Path) -
             _shoot(phone, tmp_path, "ask-mobile.png")
         except Exception as exc:
             # leave what is needed to see why: the page as it was, and the server's log
+            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            log = (tmp_path / "serve.log").read_text()[-4000:]
+            exc.add_note(f"screenshot: {tmp_path / 'failure.png'}\nserver log (tail):\n{log}")
+            raise
+        browser.close()
+
+
+def test_corpus_management_needs_the_password_and_asks_again_for_each_deletion(
+    protected_server: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    flags = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync"]  # fmt: skip
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=flags)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        try:
+            page.set_default_timeout(180_000)
+            expect.set_options(timeout=180_000)
+            page.goto(protected_server)
+            page.get_by_text("Korpus / Corpus").click()
+            password = page.get_by_label("Kata sandi admin")
+            expect(password).to_be_visible()
+            assert page.locator("input[type=file]").count() == 0  # read-only until unlocked
+            password.fill("salah")
+            page.get_by_role("button", name="Buka pengelolaan korpus").click()
+            expect(page.get_by_text("Kata sandi salah.")).to_be_visible()
+            password.fill("kunci-uji")
+            page.get_by_role("button", name="Buka pengelolaan korpus").click()
+            expect(page.locator("input[type=file]")).to_have_count(1)
+
+            delete = page.get_by_role("button", name="Hapus dan perbarui indeks")
+            expect(delete).to_be_disabled()
+            page.get_by_role("combobox", name="Hapus dokumen").click()
+            page.keyboard.type("spbe-arsitektur")  # the list filters as one types
+            page.keyboard.press("Enter")
+            page.get_by_text("Ya, hapus file ini dari korpus").click()
+            expect(delete).to_be_enabled()
+            delete.click()
+            expect(page.get_by_text("Dihapus: spbe-arsitektur-dan-indeks.md")).to_be_visible()
+            expect(page.get_by_role("button", name="Hapus dan perbarui indeks")).to_be_disabled()  # asked anew
+            _shoot(page, tmp_path, "corpus-protected.png")
+        except Exception as exc:
             page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
             log = (tmp_path / "serve.log").read_text()[-4000:]
             exc.add_note(f"screenshot: {tmp_path / 'failure.png'}\nserver log (tail):\n{log}")
