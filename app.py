@@ -35,6 +35,7 @@ from egov_qa import (
     Manifest,
     Settings,
     check_admin_password,
+    interface,
     load_embedder,
     load_glossary,
     load_index,
@@ -94,7 +95,10 @@ def ask_page(index: Index | None) -> None:
         st.info(t("no_index"))
         return
     options = search_settings_ui(index)
+    if "question" not in st.session_state:  # Streamlit dropped the box while the corpus page was open
+        st.session_state["question"] = st.session_state.get("kept_question", "")
     question = question_ui()
+    st.session_state["kept_question"] = question
     state_to_url(question, options)
     if not question:
         render_examples()
@@ -124,7 +128,11 @@ def status_ui(index: Index | None, settings: Settings) -> None:
         st.caption(" · ".join(f"{name}: {plain(value)}" for name, value in details))
     if m.last_ingest.skipped:
         st.write(f"{t('skipped')}:")
-        st.dataframe([{"file": s.source, "reason": s.reason} for s in m.last_ingest.skipped])  # text, no Markdown
+        lang = str(st.session_state.get("ui_lang", "id"))
+        rows = [
+            {t("file"): s.source, t("reason"): interface.in_language(s.reason, lang)} for s in m.last_ingest.skipped
+        ]
+        st.dataframe(rows)  # text, no Markdown
 
 
 def _when(timestamp: str) -> str:
@@ -243,6 +251,10 @@ def _corpus_files(titles: dict[str, str]) -> dict[str, str]:
     }  # fmt: skip
 
 
+def _clear_confirmation() -> None:
+    st.session_state["remove_confirm"] = False
+
+
 def _ask_removal(doc_id: str | None) -> None:
     """Take the click's document, then clear the choice and the tick: each deletion is confirmed anew."""
     st.session_state["removing"] = doc_id
@@ -279,6 +291,7 @@ def manage_ui(index: Index | None, settings: Settings) -> None:
             placeholder=t("remove_choose"),
             format_func=lambda f: f"{files[f]} ({f})",
             label_visibility="collapsed",
+            on_change=_clear_confirmation,  # a tick given for one file never deletes another
         )
         confirm = st.checkbox(t("remove_confirm"), key="remove_confirm")
         chosen = st.session_state.get("remove_doc")

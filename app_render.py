@@ -42,12 +42,26 @@ def safe(text: str) -> str:
     return plain(text).replace("\n", "<br>")
 
 
-def glossed(text: str) -> str:
-    """Escape ``text``; for English readers, glossary terms get their English on hover (<abbr title>)."""
-    if st.session_state.get("ui_lang") != "en":
-        return safe(text)
-    out, pos = [], 0
-    for start, end, english in load_glossary().glosses(text):
+Gloss = tuple[int, int, str]
+
+
+def _glosses(text: str) -> list[Gloss]:
+    """Return the glossary terms of a whole text for English readers (none for Indonesian ones)."""
+    return load_glossary().glosses(text) if st.session_state.get("ui_lang") == "en" else []
+
+
+def glossed(text: str, glosses: list[Gloss] | None = None, offset: int = 0) -> str:
+    """Escape ``text``; glossary terms get their English on hover (<abbr title>).
+
+    ``glosses`` were found in the whole passage that ``text`` starts ``offset`` characters into,
+    so a term that a mark cuts in two keeps its own gloss on both halves.
+    """
+    glosses = _glosses(text) if glosses is None else glosses
+    out, pos, end_of_piece = [], 0, len(text)
+    for start, end, english in glosses:
+        start, end = max(start - offset, 0), min(end - offset, end_of_piece)
+        if start >= end or start < pos:
+            continue
         out.append(safe(text[pos:start]))
         out.append(f'<abbr class="gloss" title="{html.escape(english, quote=True)}">{safe(text[start:end])}</abbr>')
         pos = end
@@ -56,10 +70,11 @@ def glossed(text: str) -> str:
 
 
 def passage_html(text: str, sentences: Any, terms: Any) -> str:
-    """Escape the passage, then wrap evidence sentences and matched terms in <mark>."""
-    out = []
+    """Escape the passage, then wrap evidence sentences and matched terms in <mark> (glossary terms in <abbr>)."""
+    out, offset, glosses = [], 0, _glosses(text)
     for piece, in_sentence, is_term in segments(text, sentences, terms):
-        piece_html = glossed(piece)
+        piece_html = glossed(piece, glosses, offset)
+        offset += len(piece)
         if is_term:
             piece_html = f'<mark class="term">{piece_html}</mark>'
         out.append(f'<mark class="ev">{piece_html}</mark>' if in_sentence else piece_html)
@@ -161,7 +176,10 @@ def render_filter_chips(filters: Filters, shown: int) -> None:
     for i, (key, value) in enumerate(chips):
         label = t(_FILTER_KEYS.get(key, "year"))
         cols[i % len(cols)].button(
-            f"✕ {label}: {value}", key=f"chip-{key}-{value}", on_click=_drop_filter, args=(key, value)
+            f"✕ {label}: {plain(str(value))}",  # a button's label is Markdown: corpus text is escaped
+            key=f"chip-{key}-{value}",
+            on_click=_drop_filter,
+            args=(key, value),
         )
 
 

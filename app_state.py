@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import streamlit as st
@@ -81,6 +82,28 @@ def _pick(label: str, options: tuple[str, ...], key: str) -> list[str]:
     return list(st.multiselect(t(label), options, key=_kept(key, []), placeholder=t("choose")))
 
 
+def _year_range(full: tuple[int, int]) -> tuple[int, int] | None:
+    """Draw the year slider within the index's years; return the chosen range, or None for every year.
+
+    A kept or linked range is fitted into the years the index holds now (documents come and go);
+    one that no longer overlaps them, or runs backwards, falls back to every year.
+    """
+    state = st.session_state
+    low, high = state.get("f_years") or full
+    low, high = max(low, full[0]), min(high, full[1])
+    if low > high:
+        low, high = full
+    current = state.get("w_f_years")
+    if current is None or not (full[0] <= current[0] <= current[1] <= full[1]):
+        state["w_f_years"] = (low, high)
+    years = tuple(st.slider(t("year"), full[0], full[1], key="w_f_years"))
+    if years == full:
+        state.pop("f_years", None)  # the whole range is no filter: new years are not left out
+        return None
+    state["f_years"] = (int(years[0]), int(years[1]))
+    return state["f_years"]  # type: ignore[no-any-return]
+
+
 def search_settings_ui(index: Index) -> dict[str, Any]:
     """Draw the result count, search mode and filters (kept across questions, languages and pages)."""
     sb, state = st.sidebar, st.session_state
@@ -96,19 +119,14 @@ def search_settings_ui(index: Index) -> dict[str, Any]:
     facets = index.facets()
     with sb.expander(t("filters"), expanded=False):
         types = _pick("type", facets.doc_types, "f_type")
-        years = None
-        if facets.years and facets.years[0] < facets.years[1]:
-            low, high = state.get("f_years") or facets.years
-            state.setdefault("w_f_years", (max(low, facets.years[0]), min(high, facets.years[1])))
-            years = st.slider(t("year"), facets.years[0], facets.years[1], key=_kept("f_years", facets.years))
-            state["f_years"] = years
+        years = _year_range(facets.years) if facets.years and facets.years[0] < facets.years[1] else None
         sources = _pick("source", facets.sources, "f_source")
         categories = _pick("category", facets.categories, "f_category")
     state.update(f_type=list(types), f_source=list(sources), f_category=list(categories))
     filters = Filters(
         doc_types=tuple(t_ for t_ in types if t_ in facets.doc_types),
-        year_from=years[0] if years and years != facets.years else None,
-        year_to=years[1] if years and years != facets.years else None,
+        year_from=years[0] if years else None,
+        year_to=years[1] if years else None,
         sources=tuple(s for s in sources if s in facets.sources),
         categories=tuple(c for c in categories if c in facets.categories),
     )
@@ -116,6 +134,11 @@ def search_settings_ui(index: Index) -> dict[str, Any]:
 
 
 _URL_LISTS = {"type": "f_type", "source": "f_source", "category": "f_category"}
+
+
+def _number(text: str) -> int | None:
+    """Read a whole number of up to four ASCII digits from a link ("²" and "1e9" are not numbers here)."""
+    return int(text) if re.fullmatch(r"[0-9]{1,4}", text) else None
 
 
 def state_from_url() -> None:
@@ -126,17 +149,19 @@ def state_from_url() -> None:
     st.session_state["_url"] = params
     first = {key: values[0] for key, values in params.items() if values}
     question = first.get("q", "").strip()
-    st.session_state["question"] = question
-    st.session_state["_last_question"] = question  # the link's language wins over the question's
-    if first.get("lang") in interface.INTERFACE:
-        st.session_state["ui_lang"] = first["lang"]
     state = st.session_state
+    state["question"] = state["kept_question"] = question
+    if first.get("lang") in interface.INTERFACE:
+        state["ui_lang"] = first["lang"]
+        state["_last_question"] = question  # the link's language wins over the question's
     state["mode"] = first["mode"] if first.get("mode") in MODES else "hybrid"
-    state["top_k"] = int(first["k"]) if first.get("k", "").isdigit() and 1 <= int(first["k"]) <= 20 else 5
+    k = _number(first.get("k", ""))
+    state["top_k"] = k if k is not None and 1 <= k <= 20 else 5
     for param, key in _URL_LISTS.items():
-        state[key] = list(params.get(param, []))
-    if first.get("from", "").isdigit() and first.get("to", "").isdigit():
-        state["f_years"] = (int(first["from"]), int(first["to"]))
+        state[key] = list(dict.fromkeys(params.get(param, [])))
+    low, high = _number(first.get("from", "")), _number(first.get("to", ""))
+    if low is not None and high is not None and low <= high:
+        state["f_years"] = (low, high)
     else:
         state.pop("f_years", None)
     forget_widgets("mode", "top_k", "f_years", *_URL_LISTS.values())

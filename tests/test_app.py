@@ -175,9 +175,8 @@ def test_a_good_upload_is_indexed_and_found_then_removed(app_index: Path) -> Non
     ask(at, "Mal Pelayanan Publik Digital")
     assert safe("mpp-digital.md") in html_of(at)
     at.sidebar.radio(key="page").set_value("corpus").run()
-    at.selectbox[0].set_value("mpp-digital.md")
-    at.checkbox[-1].check()
-    at.run()
+    at.selectbox(key="remove_doc").set_value("mpp-digital.md").run()
+    at.checkbox(key="remove_confirm").check().run()
     next(b for b in at.button if b.label.startswith("Hapus")).click().run()
     assert not at.exception
     assert json.loads((app_index / MANIFEST_NAME).read_text())["last_ingest"]["removed"] == 1
@@ -258,7 +257,7 @@ def test_messages_quoting_files_show_markdown_as_text(fake_settings: Settings, m
     next(b for b in at.button if b.label.startswith("Bangun / perbarui")).click().run()
     assert not at.exception
     messages = [m.value for kind in ("warning", "error", "info", "success") for m in getattr(at, kind)]
-    assert any("duplicate" in m for m in messages)
+    assert any("id ganda" in m for m in messages)  # the reason, in the interface's language
     assert not any("](" in m for m in messages), messages
 
 

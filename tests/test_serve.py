@@ -71,7 +71,7 @@ def test_on_this_machine_only_the_page_is_open_and_says_so(fake_index: Index) ->
 
 def test_serve_passes_the_settings_and_turns_outside_contact_off(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[list[str], dict[str, str]]] = []
-    monkeypatch.setattr(subprocess, "call", lambda command, env: calls.append((command, env)) or 0)
+    monkeypatch.setattr(os, "execve", lambda path, command, env: calls.append((command, env)))
     result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", "8999"])
     assert result.exit_code == 0 and "read-only" in result.output
     command, env = calls[0]
@@ -116,8 +116,9 @@ def test_a_served_app_looks_up_nothing_outside(tmp_path: Path) -> None:
     proxy_url = f"http://127.0.0.1:{proxy.getsockname()[1]}"
     env = {**os.environ, "http_proxy": proxy_url, "https_proxy": proxy_url, "HTTP_PROXY": proxy_url,
            "HTTPS_PROXY": proxy_url, "NO_PROXY": "", "no_proxy": ""}  # fmt: skip
+    port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "egov_qa", "serve", "--host", "0.0.0.0", "--port", str(_free_port())],
+        [sys.executable, "-m", "egov_qa", "serve", "--host", "0.0.0.0", "--port", str(port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
     )  # fmt: skip
     lines: list[str] = []
@@ -138,6 +139,8 @@ def test_a_served_app_looks_up_nothing_outside(tmp_path: Path) -> None:
     output = "".join(lines)
     assert "URL" in output, output
     assert contacts == [] and "External URL" not in output
+    with pytest.raises(OSError):  # stopping egov-qa serve stopped the server: nothing is left listening
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
 
 def test_a_request_that_does_not_name_this_machine_does_not_get_open_management() -> None:

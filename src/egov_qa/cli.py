@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -265,8 +266,6 @@ def serve(
     Nothing is sent anywhere: usage statistics are off and Streamlit's lookup of this machine's
     external address is disabled.
     """
-    import subprocess
-
     s = _settings(ctx).with_overrides(
         index_dir=index_dir, corpus_dir=corpus_dir, admin_password=admin_password, server_address=host
     )
@@ -280,11 +279,9 @@ def serve(
     access = management_access(s, s.server_address)
     click.echo(f"egov-qa app on http://{host}:{port} (index {s.index_dir}, corpus {s.corpus_dir}); Ctrl-C stops it.")
     click.echo(_ACCESS_NOTE[access])
-    try:
-        code = subprocess.call(command, env=s.child_env())
-    except KeyboardInterrupt:
-        code = 0
-    ctx.exit(code)
+    sys.stdout.flush()
+    # this process becomes the server: a stop signal reaches Streamlit itself, and no server is left behind
+    os.execve(sys.executable, command, s.child_env())
 
 
 @main.command()
