@@ -242,13 +242,16 @@ def management_ui(settings: Settings) -> bool:
 def _corpus_files(titles: dict[str, str]) -> dict[str, str]:
     """Return {corpus file: what a reader calls it}: a document's title, or "N dokumen" for a JSON Lines file."""
     per_file: dict[str, list[str]] = {}
+    jsonl: set[str] = set()
     for doc_id, title in titles.items():
-        per_file.setdefault(doc_id.split("#", 1)[0], []).append(title or doc_id)
+        file, line, _ = doc_id.partition("#")
+        per_file.setdefault(file, []).append(title or doc_id)
+        if line:
+            jsonl.add(file)
     return {
-        file: names[0] if len(names) == 1 and "#" not in next(d for d in titles if d.startswith(file))
-        else f"{len(names)} {t('documents').lower()}: {', '.join(sorted(names))[:80]}"
+        file: f"{len(names)} {t('documents').lower()}: {', '.join(sorted(names))[:80]}" if file in jsonl else names[0]
         for file, names in per_file.items()
-    }  # fmt: skip
+    }
 
 
 def _clear_confirmation() -> None:

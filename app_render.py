@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import streamlit as st
-from app_state import forget_widgets, t
+from app_state import FILTER_PARAMS, forget_widgets, t
 
 from egov_qa import (
     Answer,
@@ -152,7 +152,7 @@ def render_answer(answer: Answer, index: Index, filters: Filters) -> None:
                     )
 
 
-_FILTER_KEYS = {"f_type": "type", "f_source": "source", "f_category": "category"}
+_FILTER_KEYS = {key: param for param, key in FILTER_PARAMS.items()}  # setting -> its label
 
 
 def _drop_filter(key: str, value: Any) -> None:

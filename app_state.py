@@ -133,7 +133,12 @@ def search_settings_ui(index: Index) -> dict[str, Any]:
     return {"top_k": int(top_k), "mode": mode, "filters": filters}
 
 
-_URL_LISTS = {"type": "f_type", "source": "f_source", "category": "f_category"}
+# URL parameter (also the filter's label key) -> the setting it holds
+FILTER_PARAMS = {"type": "f_type", "source": "f_source", "category": "f_category"}
+
+
+def _url_params() -> dict[str, list[str]]:
+    return {key: st.query_params.get_all(key) for key in st.query_params}
 
 
 def _number(text: str) -> int | None:
@@ -143,7 +148,7 @@ def _number(text: str) -> int | None:
 
 def state_from_url() -> None:
     """Apply a link's question, language, mode, count and filters (a shared link, or the back button)."""
-    params = {key: st.query_params.get_all(key) for key in st.query_params}
+    params = _url_params()
     if params == st.session_state.get("_url"):
         return  # the URL this session wrote itself
     st.session_state["_url"] = params
@@ -157,14 +162,14 @@ def state_from_url() -> None:
     state["mode"] = first["mode"] if first.get("mode") in MODES else "hybrid"
     k = _number(first.get("k", ""))
     state["top_k"] = k if k is not None and 1 <= k <= 20 else 5
-    for param, key in _URL_LISTS.items():
+    for param, key in FILTER_PARAMS.items():
         state[key] = list(dict.fromkeys(params.get(param, [])))
     low, high = _number(first.get("from", "")), _number(first.get("to", ""))
     if low is not None and high is not None and low <= high:
         state["f_years"] = (low, high)
     else:
         state.pop("f_years", None)
-    forget_widgets("mode", "top_k", "f_years", *_URL_LISTS.values())
+    forget_widgets("mode", "top_k", "f_years", *FILTER_PARAMS.values())
 
 
 def state_to_url(question: str, options: dict[str, Any]) -> None:
@@ -178,10 +183,9 @@ def state_to_url(question: str, options: dict[str, Any]) -> None:
         params["k"] = [str(options["top_k"])]
         params.update({p: list(v) for p, v in (("type", filters.doc_types), ("source", filters.sources),
                                                  ("category", filters.categories)) if v})  # fmt: skip
-        if filters.year_from is not None or filters.year_to is not None:
-            years = st.session_state.get("f_years") or (filters.year_from, filters.year_to)
-            params.update({"from": [str(years[0])], "to": [str(years[1])]})
-    if params != {key: st.query_params.get_all(key) for key in st.query_params}:
+        if filters.year_from is not None and filters.year_to is not None:
+            params.update({"from": [str(filters.year_from)], "to": [str(filters.year_to)]})
+    if params != _url_params():
         st.query_params.from_dict(params)
     st.session_state["_url"] = params
 

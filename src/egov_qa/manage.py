@@ -302,9 +302,11 @@ class Corpus:
             s.corpus_dir, s.index_dir, model=s.model, full=full, settings=s, progress=progress, embedder=self.embedder
         )
 
-    def _exists(self, name: str) -> bool:
+    def _save(self, name: str, data: bytes, overwrite: bool) -> tuple[str, bool]:
+        """Save one file by the one overwrite rule; return its name and whether it replaced one."""
         path = self.folder / safe_name(name)
-        return path.exists() or path.is_symlink()
+        existed = path.exists() or path.is_symlink()
+        return save_file(self.folder, name, data, overwrite=overwrite).name, existed
 
     def add_file(
         self, name: str, data: bytes, *, overwrite: bool = False, update: bool = True, progress: Progress | None = None
@@ -315,8 +317,7 @@ class Corpus:
             CorpusError: the file is refused (with the reason), or a file of that name exists
                 and ``overwrite`` is False.
         """
-        existed = self._exists(name)
-        saved = save_file(self.folder, name, data, overwrite=overwrite).name
+        saved, existed = self._save(name, data, overwrite)
         return self._report((saved,), (saved,) if existed else (), (), (), update, progress)
 
     def add_files(
@@ -333,13 +334,13 @@ class Corpus:
         refused: list[Skipped] = []
         for name, data in files:
             try:
-                existed = self._exists(name)
-                saved.append(save_file(self.folder, name, data, overwrite=overwrite).name)
+                name_saved, existed = self._save(name, data, overwrite)
             except CorpusError as exc:
                 refused.append(Skipped(name, str(exc)))
                 continue
+            saved.append(name_saved)
             if existed:
-                replaced.append(saved[-1])
+                replaced.append(name_saved)
         return self._report(tuple(saved), tuple(replaced), (), tuple(refused), update and bool(saved), progress)
 
     def add_url(
