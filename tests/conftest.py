@@ -5,8 +5,10 @@ from __future__ import annotations
 import http.server
 import os
 import shutil
+import socket
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -108,3 +110,41 @@ def local_site() -> Iterator[str]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+@contextmanager
+def raw_server(handle: Callable[[socket.socket], None]) -> Iterator[tuple[int, list[int]]]:
+    """A TCP server on 127.0.0.1 that runs ``handle`` per connection; yields its port and a connection count."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    count = [0]
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            count[0] += 1
+            with conn:
+                try:
+                    handle(conn)
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], count
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from egov_qa import Settings, build_index, interface, labels
 
-from .conftest import MODELS_CACHE, ROOT
+from .conftest import MODELS_CACHE, ROOT, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTICLE = """---
@@ -41,12 +42,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     yield from _serve(tmp_path)
@@ -62,7 +57,7 @@ def _serve(tmp_path: Path, *extra: str) -> Iterator[str]:
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(ROOT / "corpus", corpus)
     build_index(corpus, index, settings=Settings(models_dir=MODELS_CACHE))
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "EGOV_QA_MODELS_DIR": str(MODELS_CACHE)}
     cmd = [
         sys.executable,
@@ -124,13 +119,9 @@ def _english_on(page: object, wait: float = 30.0) -> list[str]:
     return found
 
 
-def _ask(page: object, question: str) -> None:
-    box = page.get_by_placeholder("Tanyakan sesuatu…").or_(page.get_by_placeholder("Ask a question…"))  # type: ignore[attr-defined]
-    box.fill(question)
-    box.press("Enter")
-
-
-def test_ask_in_both_languages_and_add_an_article(server: str, tmp_path: Path) -> None:
+@contextmanager
+def _chromium(tmp_path: Path) -> Iterator[tuple[Any, Any]]:
+    """Debian's Chromium driven by Playwright: (browser, a 1280x900 page); a failure keeps a screenshot and the log."""
     from playwright.sync_api import expect, sync_playwright
 
     flags = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -138,68 +129,10 @@ def test_ask_in_both_languages_and_add_an_article(server: str, tmp_path: Path) -
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=flags)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(180_000)
+        expect.set_options(timeout=180_000)  # the first page loads the model (tens of seconds on 2 cores)
         try:
-            page.set_default_timeout(180_000)
-            expect.set_options(timeout=180_000)  # the first page loads the model (tens of seconds on 2 cores)
-            page.goto(server)
-            expect(page.get_by_text("Apa fungsi Nomor Induk Berusaha (NIB)?")).to_be_visible()
-            _shoot(page, tmp_path, "home.png")
-
-            _ask(page, "What does the business identification number do?")
-            expect(page.get_by_text("Related passages")).to_be_visible()
-            evidence = page.locator("mark.ev").first
-            expect(evidence).to_be_visible()
-            marked = " ".join(page.locator("mark.ev").all_inner_texts())
-            assert "NIB" in marked and "usaha" in marked  # the Indonesian sentence that answers it
-            page.wait_for_function("document.documentElement.lang === 'en'")
-            gloss = page.locator("abbr.gloss").first  # an Indonesian term with its English on hover
-            expect(gloss).to_be_visible()
-            assert gloss.get_attribute("title")
-            expect(page.locator("mark.term").first).to_be_visible()  # glossary terms of the English question
-            _shoot(page, tmp_path, "ask-english.png")
-
-            _ask(page, "Siapa yang mengevaluasi penerapan SPBE?")
-            expect(page.get_by_text("Bagian teks terkait")).to_be_visible()
-            expect(page.locator("mark.term").first).to_be_visible()
-            assert "PANRB" in " ".join(page.locator("mark.ev").all_inner_texts())
-            page.wait_for_function("document.documentElement.lang === 'id'")
-            assert "q=Siapa" in page.url and "lang=id" in page.url  # the question is in the link
-            assert _english_on(page) == [], "the Indonesian page speaks Indonesian"
-            _shoot(page, tmp_path, "ask-indonesian.png")
-
-            page.go_back()  # the back button returns to the previous question
-            expect(page.get_by_text("Related passages")).to_be_visible()
-            expect(page.get_by_placeholder("Ask a question…")).to_have_value(
-                "What does the business identification number do?"
-            )
-            page.get_by_text("Bahasa Indonesia").click()  # chosen by hand: the interface stays Indonesian
-            expect(page.get_by_text("Bagian teks terkait")).to_be_visible()
-
-            page.get_by_text("Korpus / Corpus").click()
-            upload = tmp_path / "mpp-digital.md"
-            upload.write_text(ARTICLE, encoding="utf-8")
-            page.locator("input[type=file]").set_input_files(str(upload))
-            expect(page.get_by_text("mpp-digital.md")).to_be_visible()  # uploaded before the form is sent
-            page.get_by_role("button", name="Tambahkan dan perbarui indeks").click()
-            expect(page.get_by_text("Indeks diperbarui:")).to_be_visible()
-            _shoot(page, tmp_path, "corpus.png")
-
-            page.get_by_text("Tanya / Ask").click()
-            _ask(page, "Apa itu MPP Digital?")
-            expect(page.locator(".egov-hit").first).to_contain_text("Mal Pelayanan Publik Digital Diluncurkan")
-
-            # a shared link opens its answer, on a phone-sized screen
-            phone = browser.new_page(viewport={"width": 400, "height": 900})
-            phone.goto(f"{server}/?q=Di+mana+warga+menyampaikan+pengaduan%3F&lang=id&mode=hybrid&k=5")
-            expect(phone.get_by_text("Jawaban", exact=True)).to_be_visible()
-            expect(phone.locator("mark.ev").first).to_be_visible()
-            assert phone.evaluate("document.documentElement.scrollWidth") <= 400  # nothing runs off the side
-            _shoot(phone, tmp_path, "ask-mobile.png")
-            phone.goto(f"{server}/?q=How+can+citizens+file+a+complaint%3F&lang=en")
-            expect(phone.get_by_text("Answer", exact=True)).to_be_visible()
-            expect(phone.locator("abbr.gloss").first).to_be_visible()
-            assert phone.evaluate("document.documentElement.scrollWidth") <= 400
-            _shoot(phone, tmp_path, "ask-mobile-english.png")
+            yield browser, page
         except Exception as exc:
             # leave what is needed to see why: the page as it was, and the server's log
             page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
@@ -209,45 +142,103 @@ def test_ask_in_both_languages_and_add_an_article(server: str, tmp_path: Path) -
         browser.close()
 
 
+def _ask(page: object, question: str) -> None:
+    box = page.get_by_placeholder("Tanyakan sesuatu…").or_(page.get_by_placeholder("Ask a question…"))  # type: ignore[attr-defined]
+    box.fill(question)
+    box.press("Enter")
+
+
+def test_ask_in_both_languages_and_add_an_article(server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    with _chromium(tmp_path) as (browser, page):
+        page.goto(server)
+        expect(page.get_by_text("Apa fungsi Nomor Induk Berusaha (NIB)?")).to_be_visible()
+        _shoot(page, tmp_path, "home.png")
+
+        _ask(page, "What does the business identification number do?")
+        expect(page.get_by_text("Related passages")).to_be_visible()
+        evidence = page.locator("mark.ev").first
+        expect(evidence).to_be_visible()
+        marked = " ".join(page.locator("mark.ev").all_inner_texts())
+        assert "NIB" in marked and "usaha" in marked  # the Indonesian sentence that answers it
+        page.wait_for_function("document.documentElement.lang === 'en'")
+        gloss = page.locator("abbr.gloss").first  # an Indonesian term with its English on hover
+        expect(gloss).to_be_visible()
+        assert gloss.get_attribute("title")
+        expect(page.locator("mark.term").first).to_be_visible()  # glossary terms of the English question
+        _shoot(page, tmp_path, "ask-english.png")
+
+        _ask(page, "Siapa yang mengevaluasi penerapan SPBE?")
+        expect(page.get_by_text("Bagian teks terkait")).to_be_visible()
+        expect(page.locator("mark.term").first).to_be_visible()
+        assert "PANRB" in " ".join(page.locator("mark.ev").all_inner_texts())
+        page.wait_for_function("document.documentElement.lang === 'id'")
+        assert "q=Siapa" in page.url and "lang=id" in page.url  # the question is in the link
+        assert _english_on(page) == [], "the Indonesian page speaks Indonesian"
+        _shoot(page, tmp_path, "ask-indonesian.png")
+
+        page.go_back()  # the back button returns to the previous question
+        expect(page.get_by_text("Related passages")).to_be_visible()
+        expect(page.get_by_placeholder("Ask a question…")).to_have_value(
+            "What does the business identification number do?"
+        )
+        page.get_by_text("Bahasa Indonesia").click()  # chosen by hand: the interface stays Indonesian
+        expect(page.get_by_text("Bagian teks terkait")).to_be_visible()
+
+        page.get_by_text("Korpus / Corpus").click()
+        upload = tmp_path / "mpp-digital.md"
+        upload.write_text(ARTICLE, encoding="utf-8")
+        page.locator("input[type=file]").set_input_files(str(upload))
+        expect(page.get_by_text("mpp-digital.md")).to_be_visible()  # uploaded before the form is sent
+        page.get_by_role("button", name="Tambahkan dan perbarui indeks").click()
+        expect(page.get_by_text("Indeks diperbarui:")).to_be_visible()
+        _shoot(page, tmp_path, "corpus.png")
+
+        page.get_by_text("Tanya / Ask").click()
+        _ask(page, "Apa itu MPP Digital?")
+        expect(page.locator(".egov-hit").first).to_contain_text("Mal Pelayanan Publik Digital Diluncurkan")
+
+        # a shared link opens its answer, on a phone-sized screen
+        phone = browser.new_page(viewport={"width": 400, "height": 900})
+        phone.goto(f"{server}/?q=Di+mana+warga+menyampaikan+pengaduan%3F&lang=id&mode=hybrid&k=5")
+        expect(phone.get_by_text("Jawaban", exact=True)).to_be_visible()
+        expect(phone.locator("mark.ev").first).to_be_visible()
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 400  # nothing runs off the side
+        _shoot(phone, tmp_path, "ask-mobile.png")
+        phone.goto(f"{server}/?q=How+can+citizens+file+a+complaint%3F&lang=en")
+        expect(phone.get_by_text("Answer", exact=True)).to_be_visible()
+        expect(phone.locator("abbr.gloss").first).to_be_visible()
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 400
+        _shoot(phone, tmp_path, "ask-mobile-english.png")
+
+
 def test_corpus_management_needs_the_password_and_asks_again_for_each_deletion(
     protected_server: str, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    flags = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync"]  # fmt: skip
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=flags)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        try:
-            page.set_default_timeout(180_000)
-            expect.set_options(timeout=180_000)
-            page.goto(protected_server)
-            page.get_by_text("Korpus / Corpus").click()
-            password = page.get_by_label("Kata sandi admin")
-            expect(password).to_be_visible()
-            assert page.locator("input[type=file]").count() == 0  # read-only until unlocked
-            password.fill("salah")
-            page.get_by_role("button", name="Buka pengelolaan korpus").click()
-            expect(page.get_by_text("Kata sandi salah.")).to_be_visible()
-            password.fill("kunci-uji")
-            page.get_by_role("button", name="Buka pengelolaan korpus").click()
-            expect(page.locator("input[type=file]")).to_have_count(1)
+    with _chromium(tmp_path) as (browser, page):
+        page.goto(protected_server)
+        page.get_by_text("Korpus / Corpus").click()
+        password = page.get_by_label("Kata sandi admin")
+        expect(password).to_be_visible()
+        assert page.locator("input[type=file]").count() == 0  # read-only until unlocked
+        password.fill("salah")
+        page.get_by_role("button", name="Buka pengelolaan korpus").click()
+        expect(page.get_by_text("Kata sandi salah.")).to_be_visible()
+        password.fill("kunci-uji")
+        page.get_by_role("button", name="Buka pengelolaan korpus").click()
+        expect(page.locator("input[type=file]")).to_have_count(1)
 
-            delete = page.get_by_role("button", name="Hapus dan perbarui indeks")
-            expect(delete).to_be_disabled()
-            page.get_by_role("combobox", name="Hapus dokumen").click()
-            page.keyboard.type("spbe-arsitektur")  # the list filters as one types
-            page.keyboard.press("Enter")
-            page.get_by_text("Ya, hapus file ini dari korpus").click()
-            expect(delete).to_be_enabled()
-            delete.click()
-            expect(page.get_by_text("Dihapus: spbe-arsitektur-dan-indeks.md")).to_be_visible()
-            expect(page.get_by_role("button", name="Hapus dan perbarui indeks")).to_be_disabled()  # asked anew
-            _shoot(page, tmp_path, "corpus-protected.png")
-        except Exception as exc:
-            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-            log = (tmp_path / "serve.log").read_text()[-4000:]
-            exc.add_note(f"screenshot: {tmp_path / 'failure.png'}\nserver log (tail):\n{log}")
-            raise
-        browser.close()
+        delete = page.get_by_role("button", name="Hapus dan perbarui indeks")
+        expect(delete).to_be_disabled()
+        page.get_by_role("combobox", name="Hapus dokumen").click()
+        page.keyboard.type("spbe-arsitektur")  # the list filters as one types
+        page.keyboard.press("Enter")
+        page.get_by_text("Ya, hapus file ini dari korpus").click()
+        expect(delete).to_be_enabled()
+        delete.click()
+        expect(page.get_by_text("Dihapus: spbe-arsitektur-dan-indeks.md")).to_be_visible()
+        expect(page.get_by_role("button", name="Hapus dan perbarui indeks")).to_be_disabled()  # asked anew
+        _shoot(page, tmp_path, "corpus-protected.png")

@@ -7,10 +7,8 @@ Every server here is started by the test on loopback; no other address ever rece
 from __future__ import annotations
 
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
 
@@ -18,41 +16,12 @@ from egov_qa import CorpusError
 from egov_qa.fetch import fetch
 from egov_qa.manage import fetch_page
 
+from .conftest import raw_server
+
 PAGE = (
     b"<html><head><title>Layanan Publik</title></head><body><article><p>Pemerintah daerah membuka layanan "
     b"perizinan daring untuk warga dan pelaku usaha.</p></article></body></html>"
 )
-
-
-@contextmanager
-def raw_server(handle: Callable[[socket.socket], None]) -> Iterator[tuple[int, list[int]]]:
-    """A TCP server on 127.0.0.1 that runs ``handle`` per connection; yields its port and a connection count."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    count = [0]
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            count[0] += 1
-            with conn:
-                try:
-                    handle(conn)
-                except OSError:
-                    pass
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1], count
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        listener.close()
 
 
 def _read_request(conn: socket.socket) -> None:

@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from egov_qa import Index, Settings, check_admin_password, management_access
 from egov_qa.cli import main
 
-from .conftest import ROOT
+from .conftest import ROOT, free_port, raw_server
 
 APP = str(ROOT / "app.py")
 
@@ -82,41 +81,28 @@ def test_serve_passes_the_settings_and_turns_outside_contact_off(monkeypatch: py
     assert "needs the admin password" in result.output and calls[1][1]["EGOV_QA_ADMIN_PASSWORD"] == "kunci"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_a_served_app_looks_up_nothing_outside(tmp_path: Path) -> None:
     """Streamlit asks a third-party service for the external address when served on every interface;
     a proxy on loopback stands in for the internet and must receive nothing."""
-    proxy = socket.create_server(("127.0.0.1", 0))
-    proxy.settimeout(0.2)
     contacts: list[bytes] = []
-    stop = threading.Event()
 
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = proxy.accept()
-            except TimeoutError:
-                continue
-            except OSError:  # closed at the end of the test
-                return
-            with conn:
-                conn.settimeout(1)
-                try:
-                    contacts.append(conn.recv(200))
-                except OSError:
-                    contacts.append(b"")
+    def record(conn: socket.socket) -> None:
+        conn.settimeout(1)
+        contacts.append(conn.recv(200))
 
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    proxy_url = f"http://127.0.0.1:{proxy.getsockname()[1]}"
+    with raw_server(record) as (proxy_port, connections):
+        output, port = _serve_everywhere(tmp_path, f"http://127.0.0.1:{proxy_port}")
+    assert "URL" in output, output
+    assert connections == [0] and contacts == [] and "External URL" not in output
+    with pytest.raises(OSError):  # stopping egov-qa serve stopped the server: nothing is left listening
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def _serve_everywhere(tmp_path: Path, proxy_url: str) -> tuple[str, int]:
+    """Run egov-qa serve on every interface behind ``proxy_url``; return what it printed by its banner, and its port."""
     env = {**os.environ, "http_proxy": proxy_url, "https_proxy": proxy_url, "HTTP_PROXY": proxy_url,
            "HTTPS_PROXY": proxy_url, "NO_PROXY": "", "no_proxy": ""}  # fmt: skip
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "egov_qa", "serve", "--host", "0.0.0.0", "--port", str(port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
@@ -133,14 +119,7 @@ def test_a_served_app_looks_up_nothing_outside(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
-        stop.set()
-        thread.join(timeout=5)
-        proxy.close()
-    output = "".join(lines)
-    assert "URL" in output, output
-    assert contacts == [] and "External URL" not in output
-    with pytest.raises(OSError):  # stopping egov-qa serve stopped the server: nothing is left listening
-        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    return "".join(lines), port
 
 
 def test_a_request_that_does_not_name_this_machine_does_not_get_open_management() -> None:
