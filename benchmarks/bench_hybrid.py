@@ -209,6 +209,9 @@ def main() -> int:
     parser.add_argument("--train", type=int, default=300, help="training questions sampled per set")
     parser.add_argument("--latency-only", action="store_true", help="only time dense vs hybrid search")
     parser.add_argument(
+        "--tydi-valid-only", action="store_true", help="only TyDi QA-id valid, the three modes, shipped weights"
+    )
+    parser.add_argument(
         "--distractors", type=int, default=25, help="non-core regulations added to the known-item index"
     )
     args = parser.parse_args()
@@ -219,6 +222,10 @@ def main() -> int:
     emb = load_embedder()
     assert isinstance(emb, SentenceTransformerEmbedder)
     results: dict[str, Any] = {"machine": machine()}
+    if args.tydi_valid_only:
+        row = Runner(cached_index("tydi", tydi_data()[0], emb), tydi_questions("valid")).side_by_side(DEFAULT_FUSION)
+        print(json.dumps(row))
+        return 0
     if args.latency_only:
         saved = json.loads(args.out.read_text()) if args.out.is_file() else {}
         index = cached_index("tydi", tydi_data()[0], emb)
