@@ -51,6 +51,7 @@ abbr.gloss { text-decoration: underline dotted #8a6d00; cursor: help; }
 .egov-card { border: 1px solid #ddd; border-radius: .5rem; padding: .6rem .9rem; margin: .4rem 0;
              overflow-wrap: anywhere; }
 .egov-answer { font-size: 1.15rem; line-height: 1.5; }
+.egov-short { font-size: 1.5rem; font-weight: 700; margin-bottom: .3rem; }
 .egov-meta { color: #555; font-size: .85rem; }
 /* Streamlit's own English hints, replaced by the page's words */
 [data-testid="InputInstructions"], [data-testid="stFileUploaderDropzoneInstructions"] { display: none; }

@@ -14,6 +14,7 @@ from egov_qa import (
     Filters,
     Hit,
     Index,
+    confidence_text,
     interface,
     labels,
     load_glossary,
@@ -69,6 +70,18 @@ def glossed(text: str, glosses: list[Gloss] | None = None, offset: int = 0) -> s
     return "".join(out)
 
 
+def answer_sentence_html(text: str, answer: tuple[int, int] | None) -> str:
+    """Escape the evidence sentence, with its short answer (if any) in bold; glosses kept."""
+    if not answer:
+        return glossed(text)
+    glosses, (start, end) = _glosses(text), answer
+    return (
+        glossed(text[:start], glosses)
+        + f"<strong>{glossed(text[start:end], glosses, start)}</strong>"
+        + glossed(text[end:], glosses, end)
+    )
+
+
 def passage_html(text: str, sentences: Any, terms: Any) -> str:
     """Escape the passage, then wrap evidence sentences and matched terms in <mark> (glossary terms in <abbr>)."""
     out, offset, glosses = [], 0, _glosses(text)
@@ -114,15 +127,17 @@ def render_answer(answer: Answer, index: Index, filters: Filters) -> None:
     st.subheader(t("answer_heading"))
     asked_in = interface.LANGUAGES.get(answer.language, answer.language)
     st.caption(f"{t('question')}: {plain(answer.question)} · {t('language')}: {plain(asked_in)}")
+    sure = confidence_text(answer.confidence, answer.level, language)
     if answer.answered and answer.evidence:
         top = answer.evidence[0]
         cite = top.citation.text(language)
+        short = f'<div class="egov-short">{safe(top.short_answer)}</div>' if top.short_answer else ""
         st.markdown(
-            f'<div class="egov-card egov-answer"><mark class="ev">{glossed(top.text)}</mark>'
-            f'<br><span class="egov-meta">{words["source"]}: {safe(cite)}</span></div>',
+            f'<div class="egov-card egov-answer">{short}<mark class="ev">{answer_sentence_html(top.text, top.answer)}'
+            f'</mark><br><span class="egov-meta">{words["source"]}: {safe(cite)}</span></div>',
             unsafe_allow_html=True,
         )
-        st.caption(f"{words['found']} ({words['confidence']} {answer.confidence:.3f}) · {t('copy_citation')}")
+        st.caption(f"{words['found']} ({sure}) · {t('copy_citation')}")
         st.code(cite + (f" — {top.citation.url}" if top.citation.url else ""), language=None, wrap_lines=True)
         if len(answer.evidence) > 1:
             with st.expander(t("more_evidence")):
@@ -133,9 +148,7 @@ def render_answer(answer: Answer, index: Index, filters: Filters) -> None:
                         unsafe_allow_html=True,
                     )
     else:
-        st.warning(
-            f"{words['not_found'] if answer.hits else words['empty']} ({words['confidence']} {answer.confidence:.3f})"
-        )
+        st.warning(f"{words['not_found']} ({sure})" if answer.hits else words["empty"])
     render_filter_chips(filters, len(answer.hits))
     st.subheader(words["passages"] if answer.answered else t("closest"))
     by_document: dict[str, list[Hit]] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -91,24 +92,31 @@ def test_ask_prints_evidence_with_citation_and_json(runner: CliRunner, corpus: P
         main, ["ask", "Apa fungsi Nomor Induk Berusaha di OSS?", "--index", str(ix), "--threshold", "0"]
     )
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Jawaban ditemukan.")
+    assert result.output.startswith("Jawaban ditemukan. (Keyakinan: ")
+    assert re.search(r"\(Keyakinan: (tinggi|sedang|rendah) \(\d{1,3}%\)\)", result.output.splitlines()[0])
     assert "Bukti:" in result.output and "Bagian teks terkait:" in result.output
     assert "[oss.html]" in result.output and "Perizinan Berusaha Lewat OSS" in result.output
     # the question's own words are marked in the passages: "Berusaha" also marks the bare "usaha"
     assert "*Nomor*" in result.output and "*Induk*" in result.output and "*OSS*" in result.output
     assert "Pelaku *usaha*" in result.output
-    result = runner.invoke(main, ["ask", "Who records the e-KTP?", "--index", str(ix), "--json", "--threshold", "2"])
+    result = runner.invoke(main, ["ask", "Who records the e-KTP?", "--index", str(ix), "--json", "--threshold", "0"])
     record = json.loads(result.output)
-    assert record["language"] == "en" and record["answered"] is False
-    assert record["message"].startswith("No confident answer")
-    assert record["evidence"] and record["hits"]
+    assert (
+        record["language"] == "en" and record["answered"] is True and record["confidence_level"] in {"high", "medium"}
+    )
     ev = record["evidence"][0]
     hit = next(
         h
         for h in record["hits"]
         if h["doc_id"] == ev["doc_id"] and h["text"][ev["chunk_start"] : ev["chunk_end"]] == ev["text"]
     )
-    assert hit["highlights"]
+    assert [ev["chunk_start"], ev["chunk_end"]] in hit["highlights"]
+    result = runner.invoke(main, ["ask", "Who records the e-KTP?", "--index", str(ix), "--json", "--threshold", "1"])
+    record = json.loads(result.output)
+    assert record["answered"] is False and record["message"].startswith("No confident answer")
+    assert record["evidence"] == [] and record["hits"] and record["confidence_level"] == "low"
+    result = runner.invoke(main, ["ask", "Who records the e-KTP?", "--index", str(ix), "--threshold", "2"])
+    assert result.exit_code == 2 and "0<=x<=1" in result.output
 
 
 def test_search_and_ask_take_a_mode_and_filters(runner: CliRunner, corpus: Path, tmp_path: Path) -> None:

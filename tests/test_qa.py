@@ -52,7 +52,9 @@ def test_answer_cites_the_sentence_that_answers(index) -> None:
     hit = next(h for h in answer.hits if h.chunk_id == top.chunk_id)
     assert hit.text[top.chunk_start : top.chunk_end] == top.text
     assert (top.chunk_start, top.chunk_end) in hit.highlights
-    assert top.score == answer.confidence and len({e.text for e in answer.evidence}) == len(answer.evidence)
+    assert 0.0 <= answer.confidence <= 1.0 and answer.level in {"high", "medium", "low"}
+    assert [e.score for e in answer.evidence] == sorted((e.score for e in answer.evidence), reverse=True)
+    assert len({e.text for e in answer.evidence}) == len(answer.evidence)
 
 
 def test_indonesian_questions_mark_their_words_in_the_passages(index) -> None:
@@ -71,11 +73,14 @@ def test_english_questions_get_english_messages_and_glossary_term_marks(index) -
     assert index.ask("Quelle est la procédure?", threshold=0.0).hits[0].terms == ()  # other languages: none
 
 
-def test_below_threshold_is_not_found_but_keeps_the_closest_passages(index) -> None:
+def test_below_threshold_is_not_found_marks_no_evidence_but_keeps_the_closest_passages(index) -> None:
     answer = index.ask("Kapan pemilu presiden berikutnya diadakan?", threshold=0.99)
-    assert not answer.answered and answer.confidence < 0.99
+    assert not answer.answered and answer.confidence < 0.99 and answer.level == "low"
     assert answer.message.startswith("Tidak ditemukan jawaban yang meyakinkan")
-    assert len(answer.hits) == 3 and answer.evidence
+    assert len(answer.hits) == 3 and answer.evidence == () and answer.short_answer is None
+    assert all(h.highlights == () for h in answer.hits)  # nothing is shown as if it answered
+    with pytest.raises(QueryError, match="between 0 and 1"):
+        index.ask("Kapan pemilu presiden berikutnya diadakan?", threshold=1.3)
     english = index.ask("When is the next presidential election?", threshold=0.99)
     assert english.message.startswith("No confident answer found")
 
@@ -98,6 +103,14 @@ def test_evidence_units_split_long_lines_into_windows() -> None:
     units = evidence_units(text, [(0, len(text))])
     assert [len(text[s:e].split()) for s, e in units] == [40, 40, 40, 10]
     assert evidence_units("Kalimat pendek.", [(0, 15)]) == [(0, 15)]
+
+
+def test_the_confidence_is_one_probability_in_every_mode(index) -> None:
+    question = "Bagaimana pelaku usaha mengurus Nomor Induk Berusaha?"
+    for mode in ("hybrid", "dense", "lexical"):
+        answer = index.ask(question, mode=mode, threshold=0.0)
+        assert 0.0 <= answer.confidence <= 1.0, mode
+        assert answer.evidence[0].text == "Pelaku usaha mengurus Nomor Induk Berusaha lewat OSS.", mode
 
 
 def test_other_languages_are_reported_honestly(index) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from egov_qa import interface
 from egov_qa.analysis import question_terms, term_spans
+from egov_qa.answer import marked_terms, term_groups
 from egov_qa.api import MAX_TOP_K, Index, load_index
 from egov_qa.config import DEFAULT_MODEL, Settings
 from egov_qa.embedding import Embedder, load_embedder, register_embedder
@@ -21,7 +22,6 @@ from egov_qa.errors import (
     QueryError,
 )
 from egov_qa.evaluation import EvalQuery, evaluate_index, read_queries
-from egov_qa.evidence import DEFAULT_WEIGHTS, EvidenceWeights
 from egov_qa.filters import Filters, IndexFacets
 from egov_qa.glossary import Glossary, load_glossary
 from egov_qa.highlight import segments
@@ -29,7 +29,7 @@ from egov_qa.ingest import build_index
 from egov_qa.language import detect_language
 from egov_qa.manage import MAX_UPLOAD_BYTES, Corpus, CorpusReport, check_admin_password, management_access
 from egov_qa.manifest import LastIngest, Manifest, ModelInfo
-from egov_qa.messages import labels
+from egov_qa.messages import confidence_text, labels
 from egov_qa.records import Answer, Citation, Document, Evidence, Hit, IngestReport, SearchResult, Skipped
 from egov_qa.search import DEFAULT_FUSION, MODES, FusionWeights, Mode
 from egov_qa.version import __version__
@@ -37,7 +37,6 @@ from egov_qa.version import __version__
 __all__ = [
     "DEFAULT_FUSION",
     "DEFAULT_MODEL",
-    "DEFAULT_WEIGHTS",
     "MAX_TOP_K",
     "MAX_UPLOAD_BYTES",
     "MODES",
@@ -52,7 +51,6 @@ __all__ = [
     "Embedder",
     "EvalQuery",
     "Evidence",
-    "EvidenceWeights",
     "Filters",
     "FusionWeights",
     "Glossary",
@@ -78,14 +76,17 @@ __all__ = [
     "detect_language",
     "evaluate_index",
     "interface",
+    "confidence_text",
     "labels",
     "load_embedder",
     "load_glossary",
     "load_index",
+    "marked_terms",
     "management_access",
     "question_terms",
     "read_queries",
     "register_embedder",
     "segments",
+    "term_groups",
     "term_spans",
 ]

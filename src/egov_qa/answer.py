@@ -1,34 +1,39 @@
-"""Answers with evidence: the best evidence units across passages, the confidence, the message."""
+"""Answers with evidence: the best evidence units across passages, the calibrated confidence, the short answer."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
 
-from egov_qa.analysis import question_terms, term_spans
-from egov_qa.evidence import ScoredUnit
+from egov_qa.analysis import STOPWORDS, WORD, analyze, term_spans, word_terms
+from egov_qa.answer_model import AnswerModel, calibration_row, load_answer_model, probability
+from egov_qa.evidence import ScoredUnit, Scoring
+from egov_qa.glossary import load_glossary
 from egov_qa.messages import labels
 from egov_qa.modelprep import DEFAULT_MODEL
 from egov_qa.records import Answer, Evidence, Hit
-from egov_qa.search import lexical_query
+from egov_qa.search import neutral_words
+from egov_qa.shortanswer import short_answer
 
 MAX_EVIDENCE = 3
+# A pasted paragraph would otherwise have nearly every word of the passage marked.
+MAX_MARKED_TERMS = 12
+# Words that frame a question rather than say what it is about: not marked in the passages.
+_FRAME_WORDS = frozenset(
+    """
+    sebutkan jelaskan tuliskan cara bagaimanakah apakah siapakah kapankah berapakah dimanakah
+    maksud dimaksud arti pengertian definisi contoh jenis macam tahun berapa
+    explain describe name list tell way ways does
+    """.split()
+)
 
-# Calibrated for the default model and DEFAULT_WEIGHTS on IDK-MRC train questions asked against
-# the pooled corpus: the best abstention F1 among thresholds that still answer at least 80 % of
-# the answerable questions (the unconstrained F1-best, 1.3627, abstained on 55 % of them).
-# benchmarks/bench_qa.py, docs/BENCHMARKS.md.
-THRESHOLDS: dict[str, float] = {DEFAULT_MODEL: 1.3228}
-# Added to the threshold of English questions: on 100 NusaX sentence pairs asked both ways against
-# the pooled IDK-MRC paragraphs, the English version scored a median 0.0562 lower (99 % of pairs).
-LANGUAGE_OFFSETS: dict[str, dict[str, float]] = {DEFAULT_MODEL: {"en": -0.0562}}
 
-
-def _evidence(hit: Hit, unit: ScoredUnit) -> Evidence:
+def _evidence(hit: Hit, unit: ScoredUnit, answer_span: tuple[int, int] | None) -> Evidence:
     start, end = unit.span
     return Evidence(
         text=hit.text[start:end], citation=hit.citation, score=unit.score, hit_rank=hit.rank,
         chunk_id=hit.chunk_id, start=hit.start + start, end=hit.start + end, chunk_start=start, chunk_end=end,
+        answer=answer_span,
     )  # fmt: skip
 
 
@@ -46,50 +51,96 @@ def _distinct(hits: Sequence[Hit], scored: Sequence[ScoredUnit]) -> list[ScoredU
     return chosen
 
 
-def marked_terms(question: str, language: str) -> frozenset[str]:
-    """Return the index terms whose words are marked in the passages as the question's.
+def term_groups(question: str, language: str) -> tuple[frozenset[str], ...]:
+    """Return the question's terms as they occur in Indonesian text, one group per word or glossary term.
 
-    An Indonesian question's own content words; an English one's through the glossary
-    (complaint → pengaduan), with its acronyms, numbers and names; none for other languages.
+    An Indonesian question: one group per content word (not the words that frame a question,
+    such as "sebutkan" or "pengertian"). An English one: per glossary term the terms of all its
+    Indonesian renderings (complaint → pengaduan, aduan, keluhan), and its acronyms, numbers and
+    names as they are. Other languages: none. At most ``MAX_MARKED_TERMS`` groups, in the
+    question's order.
     """
+    groups: list[frozenset[str]] = []
     if language == "id":
-        return question_terms(question)
-    if language == "en":
-        return frozenset(t for t in lexical_query(question, language).terms if "_" not in t)
-    return frozenset()
+        words = [m.group() for m in WORD.finditer(question) if m.group().lower() not in _FRAME_WORDS]
+        groups = [frozenset(word_terms(w)) for w in words]
+    elif language == "en":
+        groups = [frozenset(word_terms(w)) for w in neutral_words(question)]
+        for entry in load_glossary().expand(question).entries:
+            renderings = frozenset(t for rendering in entry.indonesian for t in analyze(rendering) if "_" not in t)
+            overlapping = [g for g in groups if g & renderings]  # e-government: the word and its entry
+            groups = [g for g in groups if not g & renderings] + [renderings.union(*overlapping)]
+    unique = [g for g in dict.fromkeys(g - STOPWORDS - _FRAME_WORDS for g in groups) if g]
+    return tuple(unique[:MAX_MARKED_TERMS])
+
+
+def marked_terms(question: str, language: str) -> frozenset[str]:
+    """Return the index terms whose words are marked in the passages as the question's (see :func:`term_groups`)."""
+    return frozenset().union(*term_groups(question, language))
+
+
+def confidence_of(scoring: Scoring, hits: Sequence[Hit], chosen: Sequence[ScoredUnit], model: AnswerModel) -> float:
+    """Return the calibrated probability that the best unit answers the question."""
+    if not chosen:
+        return 0.0
+    cands = scoring.candidates
+    index = {(int(k), span): i for i, (k, span) in enumerate(zip(cands.hit, cands.spans, strict=True))}
+    best = index[(chosen[0].hit, chosen[0].span)]
+    runner = index[(chosen[1].hit, chosen[1].span)] if len(chosen) > 1 else None
+    row = calibration_row(scoring.candidates, scoring.scores, best, runner)
+    return probability(float(model.calibrator(row[None, :])[0]))
 
 
 def build_answer(
-    question: str, language: str, hits: Sequence[Hit], scored: Sequence[ScoredUnit], threshold: float
+    question: str,
+    language: str,
+    hits: Sequence[Hit],
+    scoring: Scoring,
+    threshold: float,
+    model: AnswerModel | None = None,
 ) -> Answer:
-    """Assemble the Answer from highlighted hits and their scored units: evidence, term marks, message."""
-    chosen = _distinct(hits, scored)
-    confidence = chosen[0].score if chosen else 0.0
+    """Assemble the Answer: evidence and short answer when the confidence reaches ``threshold``, term marks, message.
+
+    A declined answer marks no sentence as evidence: its passages are the closest ones, shown as
+    just that.
+    """
+    model = model or load_answer_model()
+    chosen = _distinct(hits, scoring.units)
+    confidence = confidence_of(scoring, hits, chosen, model)
     answered = bool(chosen) and confidence >= threshold
     terms = marked_terms(question, language)
+    if not answered:
+        chosen = []
     evidence_spans: dict[int, set[tuple[int, int]]] = {}
     for unit in chosen:
         evidence_spans.setdefault(unit.hit, set()).add(unit.span)
     marked = [
         replace(
             hit,
-            highlights=tuple(sorted(set(hit.highlights) | evidence_spans.get(k, set()))),
+            highlights=tuple(sorted(set(hit.highlights) | evidence_spans.get(k, set()))) if answered else (),
             terms=term_spans(hit.text, terms),
         )
         for k, hit in enumerate(hits)
     ]
+    short = None
+    qtype = scoring.candidates.qtype
+    if chosen and confidence >= model.short_answer_cutoffs.get(qtype, float("inf")):
+        top = hits[chosen[0].hit].text[chosen[0].span[0] : chosen[0].span[1]]
+        short = short_answer(qtype, scoring.candidates.question_terms, top)
+    evidence = tuple(_evidence(marked[u.hit], u, short if i == 0 else None) for i, u in enumerate(chosen))
     words = labels(language)
     message = words["found"] if answered else (words["not_found"] if hits else words["empty"])
     return Answer(
         question=question, language=language, answered=answered, confidence=confidence, threshold=threshold,
-        evidence=tuple(_evidence(marked[u.hit], u) for u in chosen), hits=tuple(marked), message=message,
+        evidence=evidence, hits=tuple(marked), message=message,
     )  # fmt: skip
 
 
-def threshold_for(model: str, language: str = "id") -> float:
-    """Return the calibrated no-answer threshold of a model for a question language.
+def threshold_for(model_name: str, model: AnswerModel | None = None) -> float:
+    """Return the probability under which an answer is "not found" for an embedding model.
 
-    Uncalibrated models always answer. An English question scores lower against Indonesian
-    text than the same question asked in Indonesian; its threshold is lowered by that gap.
+    The calibrator was fitted on the default model's cosines; other models always answer.
     """
-    return THRESHOLDS.get(model, float("-inf")) + LANGUAGE_OFFSETS.get(model, {}).get(language, 0.0)
+    if model_name != DEFAULT_MODEL:
+        return 0.0
+    return (model or load_answer_model()).threshold

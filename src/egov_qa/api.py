@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from egov_qa.answer import build_answer, threshold_for
+from egov_qa.answer import build_answer, term_groups, threshold_for
 from egov_qa.config import Settings
 from egov_qa.embedding import Embedder, load_embedder
 from egov_qa.errors import QueryError
-from egov_qa.evidence import DEFAULT_WEIGHTS, EvidenceWeights, SentenceVectors, score_units, with_highlights
+from egov_qa.evidence import Scoring, SentenceVectors, score_units, with_highlights
 from egov_qa.filters import Facets, Filters, IndexFacets, document_facets
 from egov_qa.language import detect_language
 from egov_qa.manifest import Manifest
-from egov_qa.records import Answer, Document, SearchResult
+from egov_qa.records import Answer, Document, Hit, SearchResult
 from egov_qa.search import DEFAULT_FUSION, MODES, NO_LEXICAL, FusionWeights, Mode, lexical_query, make_hits, rank
 from egov_qa.store import IndexReader
 
@@ -80,8 +81,8 @@ class Index:
         result, query_vec = self._retrieve(query, top_k, mode, filters, fusion, query_vector)
         if not highlight:
             return result
-        scored = score_units(self.embedder, query_vec, result.hits, self._sentence_vectors, DEFAULT_WEIGHTS)
-        return replace(result, hits=tuple(with_highlights(result.hits, scored)))
+        scoring = self._score(query, result, query_vec)
+        return replace(result, hits=tuple(with_highlights(result.hits, scoring.units)))
 
     def _retrieve(
         self,
@@ -165,7 +166,6 @@ class Index:
         *,
         top_k: int = 5,
         threshold: float | None = None,
-        weights: EvidenceWeights | None = None,
         mode: Mode = "hybrid",
         filters: Filters | None = None,
     ) -> Answer:
@@ -174,20 +174,40 @@ class Index:
         Args:
             question: in Indonesian or English.
             top_k: how many passages to draw evidence from.
-            threshold: confidence below which the answer is "not found" (default: calibrated
-                for the model; models without a calibration always answer).
-            weights: how sentences are scored (default: the measured best).
+            threshold: the probability (0-1) below which the answer is "not found" (default:
+                the operating point measured for the default model; other models always answer).
             mode: how passages are retrieved (see :meth:`search`).
             filters: keep only documents of these types, years, sources or categories.
 
         Raises:
-            QueryError: see :meth:`search`.
+            QueryError: see :meth:`search`, or ``threshold`` is not between 0 and 1.
         """
+        if threshold is not None and not 0.0 <= threshold <= 1.0:
+            raise QueryError(f"threshold is a probability between 0 and 1, got {threshold}")
         result, query_vec = self._retrieve(question, top_k, mode, filters, None)
-        scored = score_units(self.embedder, query_vec, result.hits, self._sentence_vectors, weights or DEFAULT_WEIGHTS)
-        hits = with_highlights(result.hits, scored)
-        limit = threshold if threshold is not None else threshold_for(self.embedder.name, result.language)
-        return build_answer(question, result.language, hits, scored, limit)
+        scoring = self._score(question, result, query_vec)
+        hits = with_highlights(result.hits, scoring.units)
+        limit = threshold if threshold is not None else self.answer_threshold
+        return build_answer(question, result.language, hits, scoring, limit)
+
+    @property
+    def answer_threshold(self) -> float:
+        """The probability under which ``ask`` says "not found" by default, for this index's model."""
+        return threshold_for(self.embedder.name)
+
+    def _score(self, question: str, result: SearchResult, query_vec: np.ndarray) -> Scoring:
+        """Score the evidence units of a result's hits with the learned sentence scorer."""
+        return score_units(
+            self.embedder, query_vec, result.hits, self._sentence_vectors, question=question,
+            groups=term_groups(question, result.language), language=result.language,
+            dense=self.dense_scores(result.hits, query_vec),
+        )  # fmt: skip
+
+    def dense_scores(self, hits: Sequence[Hit], query_vec: np.ndarray) -> list[float]:
+        """Return each hit's embedding cosine with the query, whatever mode retrieved it."""
+        missing = [h.chunk_id for h in hits if h.dense_score is None]
+        found = dict(zip(missing, map(float, self._reader.vectors_of(missing) @ query_vec), strict=True))
+        return [h.dense_score if h.dense_score is not None else found[h.chunk_id] for h in hits]
 
     def _fit(self, text: str) -> tuple[str, bool]:
         """Cut a query to the model's sequence limit, keeping whole words."""

@@ -191,7 +191,11 @@ def search(
     type=click.IntRange(1, MAX_TOP_K),
     help="Passages to draw from (≤ 100).",
 )
-@click.option("--threshold", type=float, help="Confidence below which egov-qa says it found no answer.")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0),
+    help="Probability (0-1) below which egov-qa says it found no answer (default: the measured operating point).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
 @_retrieval_options
 @click.pass_context

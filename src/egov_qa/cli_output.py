@@ -8,7 +8,18 @@ from typing import Any
 
 import click
 
-from egov_qa import Answer, Citation, Evidence, Hit, IngestReport, Manifest, SearchResult, labels, segments
+from egov_qa import (
+    Answer,
+    Citation,
+    Evidence,
+    Hit,
+    IngestReport,
+    Manifest,
+    SearchResult,
+    confidence_text,
+    labels,
+    segments,
+)
 
 
 def print_report(report: IngestReport, index_dir: Path) -> None:
@@ -78,6 +89,7 @@ def evidence_record(ev: Evidence, language: str) -> dict[str, Any]:
     """Return one evidence sentence as a JSON-ready dict, its citation included."""
     return {
         "text": ev.text, "doc_id": ev.doc_id, "score": round(ev.score, 6), "hit_rank": ev.hit_rank,
+        "answer": list(ev.answer) if ev.answer else None, "short_answer": ev.short_answer,
         "chunk_id": ev.chunk_id, "start": ev.start, "end": ev.end, "chunk_start": ev.chunk_start,
         "chunk_end": ev.chunk_end, "citation": citation_record(ev.citation, language),
     }  # fmt: skip
@@ -90,7 +102,9 @@ def answer_record(answer: Answer) -> dict[str, Any]:
         "language": answer.language,
         "answered": answer.answered,
         "confidence": round(answer.confidence, 6),
+        "confidence_level": answer.level,
         "threshold": answer.threshold,
+        "short_answer": answer.short_answer,
         "message": answer.message,
         "evidence": [evidence_record(e, answer.language) for e in answer.evidence],
         "hits": [
@@ -107,7 +121,10 @@ def answer_record(answer: Answer) -> dict[str, Any]:
 def print_answer(answer: Answer, color: bool) -> None:
     """Print an answer: message and confidence, evidence with citations, then the passages."""
     words = labels(answer.language)
-    click.echo(f"{answer.message} ({words['confidence']} {answer.confidence:.3f})")
+    click.echo(f"{answer.message} ({confidence_text(answer.confidence, answer.level, answer.language)})")
+    if answer.short_answer:
+        short = click.style(answer.short_answer, bold=True) if color else answer.short_answer
+        click.echo(f"{words['short_answer']}: {short}")
     if answer.evidence:
         click.echo(f"\n{words['evidence']}:")
     for i, ev in enumerate(answer.evidence, start=1):
@@ -119,8 +136,11 @@ def print_answer(answer: Answer, color: bool) -> None:
 
 
 def print_hit(hit: Hit, color: bool, *, language: str, heading: bool) -> None:
-    """Print one passage: rank, score, its citation and id, its section heading if asked, the marked text."""
-    click.echo(f"\n[{hit.rank}] {hit.score:.3f}  {hit.citation.text(language)}  [{hit.doc_id}]")
+    """Print one passage: rank, its citation and id, its section heading if asked, the marked text.
+
+    No score: a retrieval score has no scale a reader can use (the JSON output has it).
+    """
+    click.echo(f"\n[{hit.rank}] {hit.citation.text(language)}  [{hit.doc_id}]")
     if heading and hit.heading:
         click.echo(f"    § {hit.heading}")
     click.echo(f"    {marked(hit, color)}")

@@ -1,9 +1,10 @@
 """The evidence scorer: which sentences of the retrieved passages answer the question, scored with the model.
 
 One scorer for ``search`` and ``ask``: every passage is cut into units (sentences; overlong
-ones such as tables and lists into lines or word windows), each unit is scored as a weighted
-sum of the cosine of the unit, of the unit with its neighbours, and of the passage's retrieval
-score. A passage's highlights are its best unit and a runner-up within a small margin; the
+ones such as tables and lists into lines or word windows); the model embeds each unit and each
+unit with its neighbours, and the learned sentence scorer (:mod:`egov_qa.answer_model`) combines
+those cosines with the passage's, the question's words found, what the question type asks for,
+position and length. A passage's highlights are its best unit and a runner-up within a small margin; the
 answer's evidence is the best units across passages. Unit vectors are embedded on demand and
 kept in a bounded cache, since the same passages come back for related questions.
 """
@@ -19,12 +20,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from egov_qa.analysis import Span
+from egov_qa.answer_model import AnswerModel, Candidates, candidates, load_answer_model
 from egov_qa.embedding import Embedder
 from egov_qa.highlight import select_highlights
 from egov_qa.records import Hit
 
 _MAX_UNIT_WORDS = 60
 _WINDOW_WORDS = 40
+# a passage's runner-up sentence is highlighted too when its logit is this close to the best
+_LOGIT_MARGIN = 0.25
 
 
 class SentenceVectors:
@@ -77,7 +81,7 @@ def unit_vectors(
 
 @dataclass(frozen=True, slots=True)
 class ScoredUnit:
-    """One evidence unit: its score, the index of its hit, its span in the hit's text."""
+    """One evidence unit: its score (the learned scorer's logit), the index of its hit, its span in the hit's text."""
 
     score: float
     hit: int
@@ -85,20 +89,12 @@ class ScoredUnit:
 
 
 @dataclass(frozen=True, slots=True)
-class EvidenceWeights:
-    """How a candidate sentence is scored.
+class Scoring:
+    """Every candidate unit of one question, scored: ``units`` best first, ``candidates`` with their features."""
 
-    A weighted sum of the cosine of the sentence alone, of the sentence with its neighbours,
-    and of the passage's retrieval score.
-    """
-
-    sentence: float = 1.0
-    context: float = 0.0
-    passage: float = 0.0
-
-
-# Chosen on a TyDi QA-id train sample among five mixes (benchmarks/bench_qa.py, docs/BENCHMARKS.md).
-DEFAULT_WEIGHTS = EvidenceWeights(sentence=0.5, context=0.5, passage=0.5)
+    units: list[ScoredUnit]
+    candidates: Candidates
+    scores: np.ndarray
 
 
 def evidence_units(text: str, spans: Sequence[Span]) -> list[Span]:
@@ -122,31 +118,47 @@ def _context(text: str, units: list[Span], i: int) -> str:
     return text[units[lo][0] : units[hi][1]]
 
 
+def unit_cosines(
+    embedder: Embedder, query_vec: np.ndarray, hits: Sequence[Hit], cache: SentenceVectors
+) -> tuple[list[list[Span]], list[np.ndarray], list[np.ndarray]]:
+    """Cut every hit into evidence units; return them with the cosines of each unit and of it with its neighbours."""
+    units = [evidence_units(h.text, h.sentences) for h in hits]
+    groups = [(h.chunk_id, "units", [h.text[s:e] for s, e in us]) for h, us in zip(hits, units, strict=True)]
+    ctx_groups = [
+        (h.chunk_id, "context", [_context(h.text, us, i) for i in range(len(us))])
+        for h, us in zip(hits, units, strict=True)
+    ]
+    sent = unit_vectors(embedder, groups, cache)
+    ctx = unit_vectors(embedder, ctx_groups, cache)
+    return units, [v @ query_vec for v in sent], [v @ query_vec for v in ctx]
+
+
 def score_units(
     embedder: Embedder,
     query_vec: np.ndarray,
     hits: Sequence[Hit],
     cache: SentenceVectors,
-    weights: EvidenceWeights = DEFAULT_WEIGHTS,
-) -> list[ScoredUnit]:
-    """Score every evidence unit of every hit, best first."""
-    units = [evidence_units(h.text, h.sentences) for h in hits]
-    groups = [(h.chunk_id, "units", [h.text[s:e] for s, e in us]) for h, us in zip(hits, units, strict=True)]
-    sent = unit_vectors(embedder, groups, cache)
-    ctx: list[np.ndarray] = [np.zeros(0)] * len(hits)
-    if weights.context:
-        ctx_groups = [
-            (h.chunk_id, "context", [_context(h.text, us, i) for i in range(len(us))])
-            for h, us in zip(hits, units, strict=True)
-        ]
-        ctx = unit_vectors(embedder, ctx_groups, cache)
-    scored = []
-    for k, hit in enumerate(hits):
-        s = sent[k] @ query_vec if len(units[k]) else np.zeros(0)
-        c = ctx[k] @ query_vec if weights.context and len(units[k]) else np.zeros(len(units[k]))
-        total = weights.sentence * s + weights.context * c + weights.passage * hit.score
-        scored += [ScoredUnit(float(total[i]), k, units[k][i]) for i in range(len(units[k]))]
-    return sorted(scored, key=lambda u: -u.score)
+    *,
+    question: str,
+    groups: Sequence[frozenset[str]],
+    language: str,
+    dense: Sequence[float],
+    model: AnswerModel | None = None,
+) -> Scoring:
+    """Score every evidence unit of every hit with the learned sentence scorer, best first.
+
+    ``groups`` are the question's terms as they occur in Indonesian text (see
+    :func:`egov_qa.answer.term_groups`); ``dense`` is
+    each hit's embedding cosine with the question (whatever mode retrieved it).
+    """
+    model = model or load_answer_model()
+    units, sent, ctx = unit_cosines(embedder, query_vec, hits, cache)
+    gap = model.english_gap if language == "en" else 0.0
+    cands = candidates(question, groups, [h.text for h in hits], [h.rank for h in hits], units, sent, ctx, dense, gap)
+    scores = model.scorer(cands.rows) if len(cands.spans) else np.zeros(0)
+    scored = [ScoredUnit(float(scores[i]), int(cands.hit[i]), cands.spans[i]) for i in range(len(cands.spans))]
+    order = sorted(range(len(scored)), key=lambda i: -scored[i].score)
+    return Scoring([scored[i] for i in order], cands, scores)
 
 
 def with_highlights(hits: Sequence[Hit], scored: Sequence[ScoredUnit]) -> list[Hit]:
@@ -157,6 +169,6 @@ def with_highlights(hits: Sequence[Hit], scored: Sequence[ScoredUnit]) -> list[H
     out = []
     for k, hit in enumerate(hits):
         units = sorted(per_hit.get(k, []), key=lambda u: u.span)
-        spans = select_highlights([u.span for u in units], [u.score for u in units])
+        spans = select_highlights([u.span for u in units], [u.score for u in units], margin=_LOGIT_MARGIN)
         out.append(replace(hit, highlights=spans))
     return out

@@ -16,6 +16,10 @@ MESSAGES = {
         "page": "hlm.",
         "date": "Tanggal",
         "confidence": "Keyakinan",
+        "short_answer": "Jawaban singkat",
+        "high": "tinggi",
+        "medium": "sedang",
+        "low": "rendah",
     },
     "en": {
         "found": "Answer found.",
@@ -27,6 +31,10 @@ MESSAGES = {
         "page": "p.",
         "date": "Date",
         "confidence": "Confidence",
+        "short_answer": "Short answer",
+        "high": "high",
+        "medium": "medium",
+        "low": "low",
     },
 }
 
@@ -34,3 +42,9 @@ MESSAGES = {
 def labels(language: str) -> dict[str, str]:
     """Return the messages and labels for a language: Indonesian for ``"id"``, English for any other."""
     return MESSAGES["id" if language == "id" else "en"]
+
+
+def confidence_text(confidence: float, level: str, language: str) -> str:
+    """Return a confidence as people read it: "Keyakinan: tinggi (86%)" / "Confidence: high (86%)"."""
+    words = labels(language)
+    return f"{words['confidence']}: {words[level]} ({confidence:.0%})"

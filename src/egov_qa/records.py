@@ -154,7 +154,10 @@ class Evidence:
     """One answering sentence, as it stands in a source, with its citation.
 
     ``start``/``end`` are offsets into the document's cleaned text; ``chunk_start``/``chunk_end``
-    into the text of the passage (the :class:`Hit`) it was found in.
+    into the text of the passage (the :class:`Hit`) it was found in. ``score`` is the sentence
+    scorer's (a logit: higher is better, comparable within one answer). ``answer`` is the span
+    of the short answer inside ``text`` ("Kementerian PANRB" for a Siapa question), where one
+    was found for a question type whose short answers measured right often enough.
     """
 
     text: str
@@ -166,6 +169,12 @@ class Evidence:
     end: int
     chunk_start: int
     chunk_end: int
+    answer: tuple[int, int] | None = None
+
+    @property
+    def short_answer(self) -> str | None:
+        """The short answer's text, or None."""
+        return self.text[self.answer[0] : self.answer[1]] if self.answer else None
 
     @property
     def doc_id(self) -> str:
@@ -173,12 +182,24 @@ class Evidence:
         return self.citation.doc_id
 
 
+HIGH_CONFIDENCE = 0.8
+
+
+def confidence_level(confidence: float, threshold: float) -> str:
+    """Name a confidence: high from HIGH_CONFIDENCE up, medium from the answer threshold, low under it."""
+    if confidence < threshold:
+        return "low"
+    return "high" if confidence >= max(HIGH_CONFIDENCE, threshold) else "medium"
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """The answer to a question: evidence sentences, the passages they come from, and how sure.
 
-    ``answered`` is False when confidence is under the calibrated threshold: the closest
-    passages are still in ``hits``. ``message`` says which, in the question's language.
+    ``confidence`` is the calibrated probability (0-1) that the top evidence answers the
+    question, on the same scale in every mode and language. ``answered`` is False when it is
+    under ``threshold``: then ``evidence`` is empty, no sentence is highlighted, and ``hits``
+    hold the closest passages. ``message`` says which, in the question's language.
     """
 
     question: str
@@ -189,6 +210,16 @@ class Answer:
     evidence: tuple[Evidence, ...]
     hits: tuple[Hit, ...]
     message: str
+
+    @property
+    def short_answer(self) -> str | None:
+        """The short answer inside the top evidence sentence, where one is shown."""
+        return self.evidence[0].short_answer if self.evidence else None
+
+    @property
+    def level(self) -> str:
+        """The confidence in a word: ``"high"``, ``"medium"`` (answered) or ``"low"`` (declined)."""
+        return confidence_level(self.confidence, self.threshold)
 
 
 @dataclass(frozen=True, slots=True)

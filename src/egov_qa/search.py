@@ -60,6 +60,20 @@ class LexicalQuery:
 NO_LEXICAL = LexicalQuery((), (), 0.0)
 
 
+def neutral_words(question: str) -> list[str]:
+    """Return the words of an English question that can stand as they are in Indonesian text.
+
+    Acronyms, numbers, capitalised names after the first word and hyphenated terms (e-KTP).
+    """
+    words = WORD.findall(question)
+    return [
+        w
+        for i, w in enumerate(words)
+        if w.lower() not in STOPWORDS
+        and (is_acronym(w) or any(c.isdigit() for c in w) or (i > 0 and w[:1].isupper()) or "-" in w)
+    ]
+
+
 def lexical_query(question: str, language: str, glossary: Glossary | None = None) -> LexicalQuery:
     """Analyse a question for BM25: Indonesian as it is, English through the glossary.
 
@@ -70,14 +84,8 @@ def lexical_query(question: str, language: str, glossary: Glossary | None = None
     if language != "en":
         return LexicalQuery(tuple(analyze(question)), refs, 1.0)
     expansion = (glossary or load_glossary()).expand(question)
-    words = WORD.findall(question)
-    content = [w for w in words if w.lower() not in STOPWORDS]
-    neutral = [
-        w
-        for i, w in enumerate(words)
-        if w.lower() not in STOPWORDS
-        and (is_acronym(w) or any(c.isdigit() for c in w) or (i > 0 and w[:1].isupper()) or "-" in w)
-    ]
+    content = [w for w in WORD.findall(question) if w.lower() not in STOPWORDS]
+    neutral = neutral_words(question)
     terms = [*refs, *(t for w in neutral for t in word_terms(w))]
     terms += [t for rendering in expansion.indonesian for t in analyze(rendering)]
     neutral_share = len(neutral) / len(content) if content else 0.0
