@@ -7,13 +7,14 @@ benchmarks/results/cache/vectors.sqlite). One JSON line per question goes to
 benchmarks/results/cache/answer/<set>.jsonl, with the gold answers (or "unanswerable"); fitting
 and evaluating the models then needs no model call.
 
-    python benchmarks/answer_data.py tydi-train idk-train tydi-howwhy idk-howwhy tydi-valid idk-valid
+    python benchmarks/answer_data.py   # every set below
 
 Sets: tydi-train (a fixed 500-question sample of TyDi QA-id train), tydi-valid (all 402),
 idk-train (a fixed 3,000-question sample of IDK-MRC train), idk-valid (all 764); tydi-howwhy and
 idk-howwhy (every other answerable Bagaimana / Mengapa question of the train split: the samples
-hold too few to learn what a how or why answer looks like). The IDK-MRC questions are asked
-against the pooled train+valid paragraphs.
+hold too few to learn what a how or why answer looks like); nusax-train and nusax-valid (English
+sentences asked against passages of 5 Indonesian NusaX sentences: the answer is the translation).
+The IDK-MRC questions are asked against the pooled train+valid paragraphs.
 """
 
 from __future__ import annotations
@@ -63,6 +64,30 @@ def how_why_rows(corpus: str) -> list[dict[str, Any]]:
             and question_type(r["question"]) in ("how", "why")]  # fmt: skip
 
 
+NUSAX_GROUP = 5
+
+
+def nusax_grouped(split: str) -> tuple[list[Document], list[dict[str, Any]]]:
+    """NusaX rows as English questions against Indonesian passages of 5 consecutive rows' sentences.
+
+    Each English sentence's answer is its Indonesian translation, one sentence of one passage:
+    cross-lingual training (and valid) data for choosing the evidence sentence.
+    """
+    import csv
+
+    rows = list(csv.DictReader((DATA / "nusax_mt" / f"{split}.csv").open(encoding="utf-8")))
+    docs = [
+        Document(
+            f"nusax-{split}-{i // NUSAX_GROUP}",
+            " ".join(" ".join(r["indonesian"].split()) for r in rows[i : i + NUSAX_GROUP]),
+        )
+        for i in range(0, len(rows), NUSAX_GROUP)
+    ]
+    questions = [{"question": r["english"], "answers": [" ".join(r["indonesian"].split())], "answerable": True,
+                  "translation": True} for r in rows]  # fmt: skip
+    return docs, questions
+
+
 def idk_docs() -> list[Document]:
     paragraphs = {}
     for split in ("train", "valid"):
@@ -103,12 +128,17 @@ def collect(index: Index, rows: list[dict[str, Any]], out: Path) -> None:
 
 
 def main() -> int:
-    sets = sys.argv[1:] or ["tydi-train", "idk-train", "tydi-howwhy", "idk-howwhy", "tydi-valid", "idk-valid"]
+    sets = sys.argv[1:] or [
+        "tydi-train", "idk-train", "tydi-howwhy", "idk-howwhy", "nusax-train", "tydi-valid", "idk-valid", "nusax-valid"
+    ]  # fmt: skip
     emb = CachedEmbedder(load_embedder(), CACHE / "vectors.sqlite")
     OUT.mkdir(parents=True, exist_ok=True)
     for name in sets:
         corpus, split = name.split("-")
-        if corpus == "tydi":
+        if corpus == "nusax":
+            docs, rows = nusax_grouped(split)
+            index = open_index(f"nusax-grouped-{split}", docs, emb)
+        elif corpus == "tydi":
             index = open_index("tydi", tydi_data()[0], emb)
             rows = how_why_rows("tydi") if split == "howwhy" else tydi_rows(split)
         else:

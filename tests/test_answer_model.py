@@ -93,6 +93,7 @@ def test_the_shipped_model_is_plain_data_for_these_features_with_its_provenance(
     raw = json.loads(resources.files("egov_qa").joinpath("data/answer_model.json").read_text(encoding="utf-8"))
     assert raw["scorer"]["features"] == list(UNIT_FEATURES) and len(raw["scorer"]["weights"]) == len(UNIT_FEATURES)
     assert raw["calibrator"]["features"] == list(CALIBRATION_FEATURES)
+    assert raw["english_scorer"]["features"] == list(UNIT_FEATURES) and "NusaX" in raw["source"]["english_scorer"]
     assert 0.0 < raw["threshold"] < 1.0
     assert len(raw["source"]["commit"]) == 40 and "train_answer.py" in raw["source"]["command"]
     model = load_answer_model()

@@ -80,6 +80,9 @@ def test_asking_in_indonesian_shows_marked_evidence_and_cites_it(app_index: Path
     assert any(c.value.startswith("Jawaban ditemukan.") for c in at.caption) and not at.warning
     assert "Jawaban" in [s.value for s in at.subheader]  # the answer comes first, under its heading
     assert at.code[0].value.startswith(expected.evidence[0].citation.text("id"))  # the citation to copy
+    # the confidence as ask gives it, in a word and a percentage
+    level = {"high": "tinggi", "medium": "sedang", "low": "rendah"}[expected.level]
+    assert any(f"(Keyakinan: {level} ({expected.confidence:.0%}))" in c.value for c in at.caption)
     assert f"Sumber: {safe(expected.evidence[0].citation.text('id'))}" in page
 
 
@@ -264,3 +267,13 @@ def test_messages_quoting_files_show_markdown_as_text(fake_settings: Settings, m
 def test_carriage_returns_cannot_end_the_passage_markup() -> None:
     for text in ("baris\r\r\tkode", "a\r\nb", "a\u2028b\u2029c\x85d"):
         assert not any(c in safe(text) for c in "\r\n\u2028\u2029\x85")
+
+
+def test_the_short_answer_is_bold_inside_the_escaped_evidence_sentence() -> None:
+    render = _render_module()
+    sentence = "Evaluasi <SPBE> dilakukan oleh Kementerian PANRB setiap tahun."
+    start = sentence.index("Kementerian")
+    out = render.answer_sentence_html(sentence, (start, start + len("Kementerian PANRB")))
+    assert f"<strong>{safe('Kementerian PANRB')}</strong>" in out
+    assert "<SPBE>" not in out and safe("<SPBE>") in out
+    assert render.answer_sentence_html(sentence, None) == safe(sentence)

@@ -7,6 +7,7 @@ and also to $EGOV_QA_SCREENSHOTS_DIR when set (that is how docs/screenshots/ is 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -171,6 +172,8 @@ def test_ask_in_both_languages_and_add_an_article(server: str, tmp_path: Path) -
 
         _ask(page, "Siapa yang mengevaluasi penerapan SPBE?")
         expect(page.get_by_text("Bagian teks terkait")).to_be_visible()
+        # the confidence in a word and a percentage, in the page's language
+        expect(page.get_by_text(re.compile(r"Keyakinan: (tinggi|sedang) \(\d{1,3}%\)"))).to_be_visible()
         expect(page.locator("mark.term").first).to_be_visible()
         assert "PANRB" in " ".join(page.locator("mark.ev").all_inner_texts())
         page.wait_for_function("document.documentElement.lang === 'id'")
@@ -206,7 +209,7 @@ def test_ask_in_both_languages_and_add_an_article(server: str, tmp_path: Path) -
         expect(phone.locator("mark.ev").first).to_be_visible()
         assert phone.evaluate("document.documentElement.scrollWidth") <= 400  # nothing runs off the side
         _shoot(phone, tmp_path, "ask-mobile.png")
-        phone.goto(f"{server}/?q=How+can+citizens+file+a+complaint%3F&lang=en")
+        phone.goto(f"{server}/?q=How+can+citizens+file+a+complaint+about+public+services%3F&lang=en")
         expect(phone.get_by_text("Answer", exact=True)).to_be_visible()
         expect(phone.locator("abbr.gloss").first).to_be_visible()
         assert phone.evaluate("document.documentElement.scrollWidth") <= 400

@@ -41,3 +41,15 @@ def test_tatoeba_sentences_are_labelled_correctly() -> None:
     en_ok = sum(detect_language(s) == "en" for s in eng) / len(eng)
     id_ok = sum(detect_language(s) == "id" for s in ind) / len(ind)
     assert en_ok >= 0.97 and id_ok >= 0.97, (en_ok, id_ok)
+
+
+def test_an_indonesian_question_word_first_outweighs_english_names() -> None:
+    for question in (
+        "Dimana letak Universitas Cape Town?",
+        "Kapan The Best Damn Thing dirilis?",
+        "Siapa produser film Lilo & Stitch?",
+        "Di mana kantor pusat South African Airways?",
+        "Berapa jumlah anggota International Institute for Democracy and Electoral Assistance ?",
+    ):
+        assert detect_language(question) == "id", question
+    assert detect_language("Who founded the International Institute for Democracy?") == "en"

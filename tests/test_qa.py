@@ -149,3 +149,22 @@ def test_search_and_ask_mark_the_same_evidence_in_a_passage(index) -> None:
     assert {s for h in asked.hits for s in h.highlights} - {s for h in searched for s in h.highlights} <= {
         (ev.chunk_start, ev.chunk_end) for ev in asked.evidence
     }
+
+
+def test_english_questions_are_ranked_by_the_english_scorer(index, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from egov_qa.answer_model import Linear, load_answer_model
+
+    shipped = load_answer_model()
+    assert shipped.english_scorer is not None
+    flipped = Linear(shipped.scorer.features, tuple(-w for w in shipped.scorer.weights), 0.0)
+    monkeypatch.setattr("egov_qa.evidence.load_answer_model", lambda: replace(shipped, english_scorer=flipped))
+    question = "How do businesses obtain a business identification number?"
+    english = index.ask(question, threshold=0.0)
+    ranked = [e.score for e in english.evidence]
+    assert ranked == sorted(ranked, reverse=True)  # ranked by the (flipped) English scorer's scores
+    indonesian = index.ask("Bagaimana pelaku usaha mengurus Nomor Induk Berusaha?", threshold=0.0)
+    assert indonesian.evidence[0].text == "Pelaku usaha mengurus Nomor Induk Berusaha lewat OSS."  # not flipped
+    monkeypatch.undo()
+    assert index.ask(question, threshold=0.0).evidence[0].text != english.evidence[0].text

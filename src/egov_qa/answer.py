@@ -79,7 +79,7 @@ def marked_terms(question: str, language: str) -> frozenset[str]:
     return frozenset().union(*term_groups(question, language))
 
 
-def confidence_of(scoring: Scoring, hits: Sequence[Hit], chosen: Sequence[ScoredUnit], model: AnswerModel) -> float:
+def confidence_of(scoring: Scoring, chosen: Sequence[ScoredUnit], model: AnswerModel) -> float:
     """Return the calibrated probability that the best unit answers the question."""
     if not chosen:
         return 0.0
@@ -106,7 +106,7 @@ def build_answer(
     """
     model = model or load_answer_model()
     chosen = _distinct(hits, scoring.units)
-    confidence = confidence_of(scoring, hits, chosen, model)
+    confidence = confidence_of(scoring, chosen, model)
     answered = bool(chosen) and confidence >= threshold
     terms = marked_terms(question, language)
     if not answered:

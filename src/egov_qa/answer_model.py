@@ -3,7 +3,8 @@
 Two small linear models, trained by ``benchmarks/train_answer.py`` and shipped as plain JSON
 (``data/answer_model.json``, with the data and commit that produced them):
 
-- the **sentence scorer** ranks the candidate units of the retrieved passages from features
+- the **sentence scorer** (one for Indonesian questions, one for English questions asked of
+  Indonesian text) ranks the candidate units of the retrieved passages from features
   of each unit: the model's cosines of the unit, of the unit with its neighbours and of its
   passage, the question's terms found in it and in its passage, whether it holds what the
   question type asks for (a date for Kapan, a number for Berapa, …), its position and length;
@@ -73,6 +74,7 @@ class AnswerModel:
     """
 
     scorer: Linear
+    english_scorer: Linear | None
     calibrator: Linear
     threshold: float
     english_gap: float
@@ -91,6 +93,7 @@ def answer_model_from_dict(data: dict[str, Any]) -> AnswerModel:
     """Build an AnswerModel from the trainer's JSON."""
     return AnswerModel(
         scorer=Linear.from_dict(data["scorer"], UNIT_FEATURES),
+        english_scorer=Linear.from_dict(data["english_scorer"], UNIT_FEATURES) if "english_scorer" in data else None,
         calibrator=Linear.from_dict(data["calibrator"], CALIBRATION_FEATURES),
         threshold=float(data["threshold"]),
         english_gap=float(data["english_gap"]),

@@ -90,7 +90,11 @@ class ScoredUnit:
 
 @dataclass(frozen=True, slots=True)
 class Scoring:
-    """Every candidate unit of one question, scored: ``units`` best first, ``candidates`` with their features."""
+    """Every candidate unit of one question, scored: ``units`` best first, ``candidates`` with their features.
+
+    ``scores`` are the Indonesian scorer's for every candidate (what the calibrator was fitted
+    on), whichever scorer ranked ``units``.
+    """
 
     units: list[ScoredUnit]
     candidates: Candidates
@@ -156,7 +160,9 @@ def score_units(
     gap = model.english_gap if language == "en" else 0.0
     cands = candidates(question, groups, [h.text for h in hits], [h.rank for h in hits], units, sent, ctx, dense, gap)
     scores = model.scorer(cands.rows) if len(cands.spans) else np.zeros(0)
-    scored = [ScoredUnit(float(scores[i]), int(cands.hit[i]), cands.spans[i]) for i in range(len(cands.spans))]
+    ranking = model.english_scorer if language == "en" and model.english_scorer is not None else model.scorer
+    ranked = ranking(cands.rows) if len(cands.spans) else np.zeros(0)
+    scored = [ScoredUnit(float(ranked[i]), int(cands.hit[i]), cands.spans[i]) for i in range(len(cands.spans))]
     order = sorted(range(len(scored)), key=lambda i: -scored[i].score)
     return Scoring([scored[i] for i in order], cands, scores)
 

@@ -38,6 +38,15 @@ _OTHER_CUES = {
     "jv": frozenset("kepiye piye carane ing lan karo sing ora opo napa kados pundi".split()),
     "su": frozenset("kumaha naon teu jeung abdi anjeun".split()),
 }
+# An Indonesian question word first: the question is Indonesian, however many English names follow
+# ("Dimana letak Universitas Cape Town?", "Kapan The Best Damn Thing dirilis?").
+_ID_OPENERS = frozenset(
+    """
+    apa apakah apa-apa bagaimana bagaimanakah mengapa kenapa siapa siapakah kapan kapankah dimana
+    dimanakah darimana darimanakah kemana berapa berapakah berapakah sebutkan jelaskan bolehkah
+    bisakah haruskah adakah
+    """.split()
+)
 _lock = threading.Lock()
 _factory: Any = None
 
@@ -95,7 +104,8 @@ def detect_language(text: str) -> str:
     """Return the language of a query: ``"id"``, ``"en"``, or another ISO code when clearly other.
 
     langdetect decides, restricted to Indonesian, Malay (counted as Indonesian) and English and
-    seeded, for queries of three or more words. Queries of one or two words go by common
+    seeded, for queries of three or more words. A query opening with an Indonesian question
+    word (Apa, Siapa, Kapan, Di mana, Berapa…) is Indonesian. Queries of one or two words go by common
     question and e-government words (so do queries of up to six words where those words agree
     clearly); with no evidence the answer is Indonesian, the corpus language. A query in
     another script, or with several common words of French, Spanish, German, Dutch,
@@ -108,6 +118,8 @@ def detect_language(text: str) -> str:
     if other:
         return other
     if not words:
+        return INDONESIAN
+    if words[0] in _ID_OPENERS or words[:2] in (["di", "mana"], ["dari", "mana"], ["ke", "mana"]):
         return INDONESIAN
     if len(words) < 3:
         return _cue_vote(words) or INDONESIAN
