@@ -10,7 +10,7 @@ both asked with hybrid retrieval, top 5, against their pooled paragraphs, and ev
 how/why question of both train splits (118). The sentence scorer is fitted on the answerable
 questions of all of them (a unit is positive when it holds a gold answer);
 the calibrator and the threshold on IDK-MRC train only (positive: the question has an answer
-and the top unit holds it); the short-answer types on TyDi train. Valid splits are only
+and the top unit holds it); the short-answer cutoffs on TyDi and IDK-MRC train. Valid splits are only
 measured. ``--write`` stores the models in src/egov_qa/data/answer_model.json with the data
 and the commit; the measurements go to benchmarks/results/answer.json.
 """
@@ -75,7 +75,7 @@ class Question:
             self.question, groups, [h["text"] for h in hits], [h["rank"] for h in hits],
             [[tuple(u) for u in h["units"]] for h in hits], [np.asarray(h["s"]) for h in hits],
             [np.asarray(h["c"]) for h in hits], [h["dense"] for h in hits],
-            ENGLISH_GAP if self.language == "en" else 0.0,
+            ENGLISH_GAP if self.language == "en" else 0.0, self.language,
         )  # fmt: skip
         self.texts = [hits[int(k)]["text"][s:e] for k, (s, e) in zip(self.cands.hit, self.cands.spans, strict=True)]
         if row.get("translation"):  # right: the unit is the translation or a sentence of it
@@ -99,7 +99,7 @@ class Question:
         order = np.argsort(-scores, kind="stable")
         best = int(order[0])
         for j in order[1:]:
-            if norm(self.texts[int(j)]) != norm(self.texts[best]):
+            if " ".join(self.texts[int(j)].split()) != " ".join(self.texts[best].split()):  # as ask's _distinct
                 return best, int(j)
         return best, None
 
@@ -240,17 +240,21 @@ def token_f1(pred: str, gold: str) -> float:
 def short_spans(
     questions: list[Question], scorer: Weights, p: np.ndarray, english: Weights | None = None
 ) -> list[tuple[str, float, float, float]]:
-    """(question type, confidence, exact match, F1) of each answerable question whose top unit yields a short answer."""
+    """(question type, confidence, exact match, F1) of each question whose top unit yields a short answer.
+
+    A short answer to a question without an answer counts as wrong (0, 0).
+    """
     out = []
     for q, prob in zip(questions, p, strict=True):
-        if not q.answerable:
-            continue
         best, _ = q.top(ranked(q, scorer, english))
         text = q.texts[best]
         span = short_answer(q.cands.qtype, q.cands.question_terms, text)
         if span is None:
             continue
         pred = text[span[0] : span[1]]
+        if not q.answerable:  # a short answer to a question with no answer is wrong
+            out.append((q.cands.qtype, float(prob), 0.0, 0.0))
+            continue
         em = max(float(norm(pred) == norm(a)) for a in q.answers)
         out.append((q.cands.qtype, float(prob), em, max(token_f1(pred, a) for a in q.answers)))
     return out

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from egov_qa import confidence_text, labels, term_groups
-from egov_qa.analysis import question_terms
+from egov_qa.analysis import question_terms, word_terms
 from egov_qa.analysis.qtypes import holds, question_type
 from egov_qa.answer import MAX_MARKED_TERMS, marked_terms
 from egov_qa.answer_model import (
@@ -18,6 +18,7 @@ from egov_qa.answer_model import (
     answer_model_from_dict,
     candidates,
     load_answer_model,
+    name_terms,
     probability,
 )
 from egov_qa.records import confidence_level
@@ -142,3 +143,21 @@ def test_an_english_glossary_term_is_one_group_of_its_renderings() -> None:
     assert len(groups) == 3  # citizens, complaint, public services
     assert term_groups("Apa itu e-KTP?", "id") == (frozenset({"ektp", "ktp"}),)
     assert term_groups("Quelle est la procédure?", "fr") == ()
+
+
+def test_citation_marks_are_skipped_inside_a_definition() -> None:
+    sentence = "NIB adalah [1] Nomor Induk Berusaha yang diterbitkan oleh OSS.[2]"
+    start, end = short_answer("definition", frozenset({"nib"}), sentence)
+    assert sentence[start:end] == "Nomor Induk Berusaha yang diterbitkan oleh OSS"
+
+
+def test_question_types_read_only_the_opening_of_a_pasted_page() -> None:
+    assert question_type("kata " * 100 + "Kapan?") == "other"  # past the first 300 characters
+    assert question_type("what does " * 20_000) == "other"  # no pattern backtracks over the whole text
+    assert question_type("What was defined in Law 23/2014?") == "other"  # "defined" is not "define"
+
+
+def test_an_english_question_names_only_its_acronyms_and_numbers() -> None:
+    assert name_terms("How does the Ministry Of Investment manage OSS in 2021?", "en") == {"oss", "2021"}
+    expected = {t for word in ("Kementerian", "Investasi", "OSS") for t in word_terms(word)}
+    assert name_terms("Kapan Kementerian Investasi mengelola OSS?") == expected

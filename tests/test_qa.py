@@ -120,8 +120,9 @@ def test_other_languages_are_reported_honestly(index) -> None:
 
 def test_an_empty_index_says_so(tmp_path: Path, fake_settings: Settings) -> None:
     build_index([], tmp_path / "empty", settings=fake_settings)
-    answer = load_index(tmp_path / "empty", settings=fake_settings).ask("Apa itu SPBE?")
+    answer = load_index(tmp_path / "empty", settings=fake_settings).ask("Apa itu SPBE?", threshold=0.0)
     assert not answer.answered and answer.hits == () and answer.message == "Korpus belum berisi dokumen."
+    assert answer.level == "low"  # declined, whatever the threshold
 
 
 def test_ask_embeds_the_question_once(tmp_path: Path, fake_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

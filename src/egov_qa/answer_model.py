@@ -11,8 +11,10 @@ Two small linear models, trained by ``benchmarks/train_answer.py`` and shipped a
 - the **calibrator** turns the features of the best unit into the probability that it answers
   the question (logistic: fitted on questions with and without an answer in the corpus).
 
-The features read cosines, which do not depend on the retrieval mode, so the probability is on
-one scale in every mode. An English question's cosines against Indonesian text run lower than
+The features read the model's cosines (a lexical-mode hit gets its passage cosine from the stored
+vectors) and the words found, which every retrieval mode has, so the probability is on one scale
+in every mode; the rank and gap features still depend on which passages the mode retrieved (the
+models were trained on hybrid retrieval). An English question's cosines against Indonesian text run lower than
 the same question's in Indonesian; they are raised by the measured gap before scoring.
 """
 
@@ -40,7 +42,7 @@ UNIT_FEATURES: tuple[str, ...] = (
 )  # fmt: skip
 CALIBRATION_FEATURES: tuple[str, ...] = (
     "score", "margin", "sentence", "context", "passage", "terms_in_sentence", "terms_in_passage",
-    "missing_terms", "typed", "holds_type", "missing_names", "any_name_missing", "short_answer_found",
+    "missing_terms", "typed", "holds_type", "any_name_missing", "short_answer_found",
 )  # fmt: skip
 
 
@@ -117,16 +119,19 @@ class Candidates:
     name_terms: frozenset[str]
 
 
-def name_terms(question: str) -> frozenset[str]:
+def name_terms(question: str, language: str = "id") -> frozenset[str]:
     """Return the terms of the question's names, acronyms and numbers (a capital after the first word).
 
     They say which thing the question is about: when a passage lacks one, it is likely about
-    another thing (IDK-MRC's unanswerable questions often swap one name).
+    another thing (IDK-MRC's unanswerable questions often swap one name). An English question's
+    capitalised words are English words ("Ministry"), not found in Indonesian text: only its
+    acronyms and numbers count.
     """
     out: set[str] = set()
     for i, m in enumerate(WORD.finditer(question)):
         word = m.group()
-        if any(c.isdigit() for c in word) or is_acronym(word) or (i > 0 and word[:1].isupper()):
+        capital = language != "en" and i > 0 and word[:1].isupper()
+        if any(c.isdigit() for c in word) or is_acronym(word) or capital:
             out.update(word_terms(word))
     return frozenset(out)
 
@@ -172,6 +177,7 @@ def candidates(
     context: Sequence[np.ndarray],
     passage: Sequence[float],
     gap: float = 0.0,
+    language: str = "id",
 ) -> Candidates:
     """Compute the features of every unit of every hit.
 
@@ -225,7 +231,7 @@ def candidates(
         groups,
         passage_terms,
         pieces,
-        name_terms(question),
+        name_terms(question, language),
     )
 
 
@@ -235,7 +241,7 @@ def calibration_row(cands: Candidates, scores: np.ndarray, best: int, runner_up:
     f = dict(zip(UNIT_FEATURES, row, strict=True))
     in_passage = cands.passage_terms[int(cands.hit[best])]
     missing = sum(g.isdisjoint(in_passage) for g in cands.groups)
-    missing_names = len(cands.name_terms - in_passage)
+    any_name_missing = not cands.name_terms <= in_passage
     found_short = short_answer(cands.qtype, cands.question_terms, cands.texts[best]) is not None
     typed = cands.qtype in SHORT_ANSWER_TYPES
     holds_type = f.get(f"holds_{cands.qtype}", 0.0) if typed else 0.0
@@ -244,8 +250,8 @@ def calibration_row(cands: Candidates, scores: np.ndarray, best: int, runner_up:
         "score": float(scores[best]), "margin": min(margin, 5.0), "sentence": f["sentence"],
         "context": f["context"], "passage": f["passage"], "terms_in_sentence": f["terms_in_sentence"],
         "terms_in_passage": f["terms_in_passage"], "missing_terms": float(min(missing, 4)),
-        "typed": float(typed), "holds_type": holds_type, "missing_names": float(min(missing_names, 3)),
-        "any_name_missing": float(missing_names > 0), "short_answer_found": float(found_short),
+        "typed": float(typed), "holds_type": holds_type, "any_name_missing": float(any_name_missing),
+        "short_answer_found": float(found_short),
     }  # fmt: skip
     return np.asarray([values[name] for name in CALIBRATION_FEATURES], dtype=np.float64)
 

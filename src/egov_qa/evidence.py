@@ -158,7 +158,9 @@ def score_units(
     model = model or load_answer_model()
     units, sent, ctx = unit_cosines(embedder, query_vec, hits, cache)
     gap = model.english_gap if language == "en" else 0.0
-    cands = candidates(question, groups, [h.text for h in hits], [h.rank for h in hits], units, sent, ctx, dense, gap)
+    cands = candidates(
+        question, groups, [h.text for h in hits], [h.rank for h in hits], units, sent, ctx, dense, gap, language
+    )
     scores = model.scorer(cands.rows) if len(cands.spans) else np.zeros(0)
     ranking = model.english_scorer if language == "en" and model.english_scorer is not None else model.scorer
     ranked = ranking(cands.rows) if len(cands.spans) else np.zeros(0)

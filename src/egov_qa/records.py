@@ -156,8 +156,9 @@ class Evidence:
     ``start``/``end`` are offsets into the document's cleaned text; ``chunk_start``/``chunk_end``
     into the text of the passage (the :class:`Hit`) it was found in. ``score`` is the sentence
     scorer's (a logit: higher is better, comparable within one answer). ``answer`` is the span
-    of the short answer inside ``text`` ("Kementerian PANRB" for a Siapa question), where one
-    was found for a question type whose short answers measured right often enough.
+    of the short answer inside ``text`` (the definition after "adalah" for an Apa itu
+    question), where one was found for a question type whose short answers measured right
+    often enough.
     """
 
     text: str
@@ -219,7 +220,7 @@ class Answer:
     @property
     def level(self) -> str:
         """The confidence in a word: ``"high"``, ``"medium"`` (answered) or ``"low"`` (declined)."""
-        return confidence_level(self.confidence, self.threshold)
+        return confidence_level(self.confidence, self.threshold) if self.answered else "low"
 
 
 @dataclass(frozen=True, slots=True)

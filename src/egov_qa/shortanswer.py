@@ -18,6 +18,7 @@ from egov_qa.analysis.qtypes import DATE, DEFINITION, NAME, NUMBER, PLACE_CUE, Q
 # a definition runs to the end of its sentence (as gold answers do), at most this many words
 _MAX_WORDS = 30
 _CITATIONS = re.compile(r"\[\d+\]")
+_TRAILING_CITATION = re.compile(r"\[\d+\]$")
 _NAME_CUE = re.compile(r"\b(?:oleh|yaitu|yakni|adalah|bernama|ialah|by|named|is)\s*$|:\s*$", re.IGNORECASE)
 _REGION = re.compile(r",\s+[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*")
 
@@ -28,10 +29,17 @@ def _new(span_text: str, question_terms: frozenset[str]) -> bool:
 
 
 def _trim(sentence: str, start: int, end: int) -> Span:
+    """Drop quotes, brackets, closing punctuation and citation marks ("[2]") from both ends."""
     while start < end and sentence[start] in " \t\n\"'“”(":
         start += 1
-    while end > start and sentence[end - 1] in " \t\n.,;:\"'“”)":
-        end -= 1
+    while end > start:
+        cite = _TRAILING_CITATION.search(sentence, start, end)
+        if cite:
+            end = cite.start()
+        elif sentence[end - 1] in " \t\n.,;:\"'“”)":
+            end -= 1
+        else:
+            break
     return start, end
 
 
@@ -67,7 +75,7 @@ def _definition(sentence: str) -> list[Span]:
     after = m.end()
     while more := DEFINITION.match(sentence, after + len(sentence[after:]) - len(sentence[after:].lstrip())):
         after = more.end()  # "merupakan singkatan dari": the answer follows the last cue
-    words = list(re.finditer(r"\S+", _CITATIONS.sub("", sentence[after:])))[:_MAX_WORDS]
+    words = [w for w in re.finditer(r"\S+", sentence[after:]) if not _CITATIONS.fullmatch(w.group())][:_MAX_WORDS]
     return [(after + words[0].start(), after + words[-1].end())] if words else []
 
 

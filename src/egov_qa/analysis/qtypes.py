@@ -75,20 +75,27 @@ _QUESTION_TYPES: tuple[tuple[QType, re.Pattern[str]], ...] = (
     ("who", re.compile(r"\b(?:siapa|siapakah|who|whom|whose)\b", re.IGNORECASE)),
     ("where", re.compile(r"\b(?:di ?mana(?:kah)?|ke ?mana(?:kah)?|dari ?mana(?:kah)?|where|letak)\b", re.I)),
     ("definition", re.compile(
-        r"\b(?:apa itu|apakah itu|apa (?:yang )?dimaksud|apakah (?:yang )?dimaksud|apa (?:arti|pengertian|kepanjangan|"
-        r"singkatan|kependekan)|apakah (?:arti|pengertian|kepanjangan|singkatan)|pengertian|definisi|"
-        r"what (?:is|are) (?:an? |the )?[\w-]+(?: [\w-]+){0,2}\s*(?:\?|$)|"  # what is X, not what are the main…
-        r"what does .* (?:mean|stand for)|define|meaning of)",
+        r"\b(?:(?:apa itu|apakah itu|apa (?:yang )?dimaksud|apakah (?:yang )?dimaksud|apa (?:arti|pengertian|"
+        r"kepanjangan|singkatan|kependekan)|apakah (?:arti|pengertian|kepanjangan|singkatan)|pengertian|definisi|"
+        r"what does [^?]{1,80}? (?:mean|stand for)|define|meaning of)\b|"
+        r"what (?:is|are) (?:an? |the )?[\w-]+(?: [\w-]+){0,2}\s*(?:\?|$))",  # what is X, not what are the main…
         re.IGNORECASE)),
     ("why", re.compile(r"\b(?:mengapa|kenapa|apa sebab|apa alasan|apa tujuan|why|what for)\b", re.IGNORECASE)),
     ("how", re.compile(r"\b(?:bagaimana|bagaimanakah|gimana|cara|how)\b", re.IGNORECASE)),
 )  # fmt: skip
 
 
+_MAX_QUESTION = 300  # a question's type is in its first words; a pasted page is not searched whole
+
+
 def question_type(question: str) -> QType:
-    """Return what a question asks for, by its first matching question word (``other`` if none)."""
+    """Return what a question asks for: the first type, in the order above, whose question words it has.
+
+    ``other`` if none (a keyword query, "Apa saja…").
+    """
+    head = question[:_MAX_QUESTION]
     for qtype, pattern in _QUESTION_TYPES:
-        if pattern.search(question):
+        if pattern.search(head):
             return qtype
     return "other"
 
