@@ -19,6 +19,7 @@ The IDK-MRC questions are asked against the pooled train+valid paragraphs.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import random
@@ -29,6 +30,7 @@ from typing import Any
 
 from bench_core import DATA, ROOT, tydi_data
 from egov_qa import Document, Index, build_index, load_index
+from egov_qa.analysis.qtypes import question_type
 from egov_qa.embedding import load_embedder
 from egov_qa.evidence import SentenceVectors, unit_cosines
 from embed_cache import CachedEmbedder
@@ -56,8 +58,6 @@ def idk_rows(split: str) -> list[dict[str, Any]]:
 
 def how_why_rows(corpus: str) -> list[dict[str, Any]]:
     """Every answerable how/why question of a train split that is not in its sample (few in either set)."""
-    from egov_qa.analysis.qtypes import question_type
-
     rows = tydi_rows("all") if corpus == "tydi" else idk_rows("all")
     taken = {r["question"] for r in (tydi_rows("train") if corpus == "tydi" else idk_rows("train"))}
     return [r for r in rows if r["answerable"] and r["question"] not in taken
@@ -73,8 +73,6 @@ def nusax_grouped(split: str) -> tuple[list[Document], list[dict[str, Any]]]:
     Each English sentence's answer is its Indonesian translation, one sentence of one passage:
     cross-lingual training (and valid) data for choosing the evidence sentence.
     """
-    import csv
-
     rows = list(csv.DictReader((DATA / "nusax_mt" / f"{split}.csv").open(encoding="utf-8")))
     docs = [
         Document(

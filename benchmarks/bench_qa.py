@@ -29,10 +29,10 @@ from typing import Any
 import numpy as np
 
 from answer_data import CACHE, idk_docs, idk_rows, open_index, tydi_rows
-from bench_core import DATA, ROOT, machine, ntrex_data
+from bench_core import DATA, ROOT, machine, ntrex_data, tydi_data
 from egov_qa import Index
 from egov_qa.embedding import load_embedder
-from egov_qa.evidence import unit_cosines
+from egov_qa.evidence import SentenceVectors, unit_cosines
 from embed_cache import CachedEmbedder
 from train_answer import contains, norm, reliability, token_f1
 
@@ -93,8 +93,6 @@ def gap_part(index: Index) -> dict[str, Any]:
     """Median difference (Indonesian minus English) of the best unit, context and passage cosines."""
     rows = list(csv.DictReader((DATA / "nusax_mt" / "valid.csv").open(encoding="utf-8")))
     gaps: dict[str, list[float]] = {"sentence": [], "context": [], "passage": []}
-    from egov_qa.evidence import SentenceVectors
-
     cache = SentenceVectors(capacity=10_000)
     for row in rows:
         best = {}
@@ -150,8 +148,6 @@ def main() -> int:
 
     parts = args.parts.split(",")
     if "tydi" in parts:
-        from bench_core import tydi_data
-
         save("tydi", tydi_part(open_index("tydi", tydi_data()[0], emb)))
     if "idk" in parts:
         save("idk_mrc_pooled", idk_part(open_index("idk", idk_docs(), emb)))

@@ -36,6 +36,7 @@ from egov_qa.answer_model import (
     Candidates,
     calibration_row,
     candidates,
+    distinct,
 )
 from egov_qa.shortanswer import short_answer
 
@@ -96,12 +97,8 @@ class Question:
 
     def top(self, scores: np.ndarray) -> tuple[int, int | None]:
         """The best unit and the best one with different text (as ask picks distinct evidence)."""
-        order = np.argsort(-scores, kind="stable")
-        best = int(order[0])
-        for j in order[1:]:
-            if " ".join(self.texts[int(j)].split()) != " ".join(self.texts[best].split()):  # as ask's _distinct
-                return best, int(j)
-        return best, None
+        best, *runner = distinct([int(i) for i in np.argsort(-scores, kind="stable")], self.texts, 2)
+        return best, runner[0] if runner else None
 
 
 def load(name: str) -> list[Question]:

@@ -10,7 +10,7 @@ import pytest
 
 from egov_qa import confidence_text, labels, term_groups
 from egov_qa.analysis import question_terms, word_terms
-from egov_qa.analysis.qtypes import holds, question_type
+from egov_qa.analysis.qtypes import question_type
 from egov_qa.answer import MAX_MARKED_TERMS, marked_terms
 from egov_qa.answer_model import (
     CALIBRATION_FEATURES,
@@ -22,7 +22,7 @@ from egov_qa.answer_model import (
     probability,
 )
 from egov_qa.records import confidence_level
-from egov_qa.shortanswer import short_answer
+from egov_qa.shortanswer import holds, short_answer
 
 
 @pytest.mark.parametrize(
@@ -51,14 +51,22 @@ def test_question_types_come_from_the_question_word(question: str, qtype: str) -
 
 
 def test_a_sentence_holds_what_the_type_asks_for_or_not() -> None:
-    assert holds("when", "UU ini diundangkan pada 18 Juli 2009.") and not holds("when", "UU ini mengatur layanan.")
-    assert holds("number", "Biayanya Rp 50.000 per orang.") and not holds("number", "Biayanya gratis.")
-    assert holds("who", "Evaluasi dilakukan oleh Kementerian PANRB.") and not holds(
-        "who", "Evaluasi dilakukan tiap tahun."
+    assert holds("when", frozenset(), "UU ini diundangkan pada 18 Juli 2009.") and not holds(
+        "when", frozenset(), "UU ini mengatur layanan."
     )
-    assert holds("definition", "e-KTP adalah kartu identitas elektronik.") and not holds("definition", "e-KTP dicetak.")
-    assert holds("why", "Layanan daring dipilih karena lebih cepat.") and not holds("why", "Layanan daring dipilih.")
-    assert not holds("other", "Apa saja.")
+    assert holds("number", frozenset(), "Biayanya Rp 50.000 per orang.") and not holds(
+        "number", frozenset(), "Biayanya gratis."
+    )
+    assert holds("who", frozenset(), "Evaluasi dilakukan oleh Kementerian PANRB.") and not holds(
+        "who", frozenset(), "Evaluasi dilakukan tiap tahun."
+    )
+    assert holds("definition", frozenset(), "e-KTP adalah kartu identitas elektronik.") and not holds(
+        "definition", frozenset(), "e-KTP dicetak."
+    )
+    assert holds("why", frozenset(), "Layanan daring dipilih karena lebih cepat.") and not holds(
+        "why", frozenset(), "Layanan daring dipilih."
+    )
+    assert not holds("other", frozenset(), "Apa saja.")
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from egov_qa.analysis import STOPWORDS, WORD, analyze, term_spans, word_terms
-from egov_qa.answer_model import AnswerModel, calibration_row, load_answer_model, probability
+from egov_qa.answer_model import AnswerModel, calibration_row, distinct, load_answer_model, probability
 from egov_qa.evidence import ScoredUnit, Scoring
 from egov_qa.glossary import load_glossary
 from egov_qa.messages import labels
@@ -37,18 +37,11 @@ def _evidence(hit: Hit, unit: ScoredUnit, answer_span: tuple[int, int] | None) -
     )  # fmt: skip
 
 
-def _distinct(hits: Sequence[Hit], scored: Sequence[ScoredUnit]) -> list[ScoredUnit]:
+def _distinct(scoring: Scoring) -> list[ScoredUnit]:
     """Return the best units whose text differs (overlapping passages repeat sentences), at most MAX_EVIDENCE."""
-    chosen: list[ScoredUnit] = []
-    seen: set[str] = set()
-    for unit in scored:
-        text = " ".join(hits[unit.hit].text[unit.span[0] : unit.span[1]].split())
-        if text not in seen:
-            seen.add(text)
-            chosen.append(unit)
-        if len(chosen) == MAX_EVIDENCE:
-            break
-    return chosen
+    by_row = {unit.candidate: unit for unit in scoring.units}
+    rows = distinct([unit.candidate for unit in scoring.units], scoring.candidates.texts, MAX_EVIDENCE)
+    return [by_row[i] for i in rows]
 
 
 def term_groups(question: str, language: str) -> tuple[frozenset[str], ...]:
@@ -83,11 +76,8 @@ def confidence_of(scoring: Scoring, chosen: Sequence[ScoredUnit], model: AnswerM
     """Return the calibrated probability that the best unit answers the question."""
     if not chosen:
         return 0.0
-    cands = scoring.candidates
-    index = {(int(k), span): i for i, (k, span) in enumerate(zip(cands.hit, cands.spans, strict=True))}
-    best = index[(chosen[0].hit, chosen[0].span)]
-    runner = index[(chosen[1].hit, chosen[1].span)] if len(chosen) > 1 else None
-    row = calibration_row(scoring.candidates, scoring.scores, best, runner)
+    runner = chosen[1].candidate if len(chosen) > 1 else None
+    row = calibration_row(scoring.candidates, scoring.scores, chosen[0].candidate, runner)
     return probability(float(model.calibrator(row[None, :])[0]))
 
 
@@ -105,7 +95,7 @@ def build_answer(
     just that.
     """
     model = model or load_answer_model()
-    chosen = _distinct(hits, scoring.units)
+    chosen = _distinct(scoring)
     confidence = confidence_of(scoring, chosen, model)
     answered = bool(chosen) and confidence >= threshold
     terms = marked_terms(question, language)

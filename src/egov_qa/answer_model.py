@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from egov_qa.analysis import WORD, Span, analyze, is_acronym, word_terms
-from egov_qa.analysis.qtypes import QTYPES, QType, holds, question_type
-from egov_qa.shortanswer import SHORT_ANSWER_TYPES, short_answer
+from egov_qa.analysis.qtypes import QTYPES, QType, question_type
+from egov_qa.shortanswer import SHORT_ANSWER_TYPES, holds
 
 _TYPE_FEATURES = [f"holds_{t}" for t in QTYPES if t != "other"]
 UNIT_FEATURES: tuple[str, ...] = (
@@ -136,17 +136,6 @@ def name_terms(question: str, language: str = "id") -> frozenset[str]:
     return frozenset(out)
 
 
-def _holds(qtype: QType, terms: frozenset[str], piece: str) -> bool:
-    """Tell whether a unit holds what the question asks for.
-
-    A date, number, name, place or definition that is not the question's own words (found as
-    the short answer is); for why and how questions, a cue word.
-    """
-    if qtype in ("why", "how"):
-        return holds(qtype, piece)
-    return short_answer(qtype, terms, piece) is not None
-
-
 def _rarity(groups: Sequence[frozenset[str]], units: Sequence[frozenset[str]]) -> list[float]:
     """Weigh each term group by how rare it is among the candidate units (log(1 + n / units holding it)).
 
@@ -217,7 +206,7 @@ def candidates(
                 float(i == 0),
                 math.log(n_words), float(n_words < 6),
             ]  # fmt: skip
-            row += [float(qtype == t and _holds(qtype, terms, piece)) for t in QTYPES if t != "other"]
+            row += [float(qtype == t and holds(qtype, terms, piece)) for t in QTYPES if t != "other"]
             rows.append(row)
             hit_of.append(k)
             spans.append((start, end))
@@ -242,7 +231,6 @@ def calibration_row(cands: Candidates, scores: np.ndarray, best: int, runner_up:
     in_passage = cands.passage_terms[int(cands.hit[best])]
     missing = sum(g.isdisjoint(in_passage) for g in cands.groups)
     any_name_missing = not cands.name_terms <= in_passage
-    found_short = short_answer(cands.qtype, cands.question_terms, cands.texts[best]) is not None
     typed = cands.qtype in SHORT_ANSWER_TYPES
     holds_type = f.get(f"holds_{cands.qtype}", 0.0) if typed else 0.0
     margin = float(scores[best] - scores[runner_up]) if runner_up is not None else 5.0
@@ -251,9 +239,26 @@ def calibration_row(cands: Candidates, scores: np.ndarray, best: int, runner_up:
         "context": f["context"], "passage": f["passage"], "terms_in_sentence": f["terms_in_sentence"],
         "terms_in_passage": f["terms_in_passage"], "missing_terms": float(min(missing, 4)),
         "typed": float(typed), "holds_type": holds_type, "any_name_missing": float(any_name_missing),
-        "short_answer_found": float(found_short),
+        "short_answer_found": holds_type,  # holds() finds it as the short answer does
     }  # fmt: skip
     return np.asarray([values[name] for name in CALIBRATION_FEATURES], dtype=np.float64)
+
+
+def distinct(order: Sequence[int], texts: Sequence[str], limit: int) -> list[int]:
+    """Return the first ``limit`` of ``order`` whose text (whitespace collapsed) has not come before.
+
+    Overlapping passages repeat sentences: evidence and the calibrator's runner-up skip repeats.
+    """
+    chosen: list[int] = []
+    seen: set[str] = set()
+    for i in order:
+        text = " ".join(texts[i].split())
+        if text not in seen:
+            seen.add(text)
+            chosen.append(i)
+            if len(chosen) == limit:
+                break
+    return chosen
 
 
 def probability(logit: float) -> float:

@@ -81,11 +81,15 @@ def unit_vectors(
 
 @dataclass(frozen=True, slots=True)
 class ScoredUnit:
-    """One evidence unit: its score (the learned scorer's logit), the index of its hit, its span in the hit's text."""
+    """One evidence unit: its score (the learned scorer's logit), the index of its hit, its span in the hit's text.
+
+    ``candidate`` is its row in :attr:`Scoring.candidates`.
+    """
 
     score: float
     hit: int
     span: Span
+    candidate: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +166,10 @@ def score_units(
         question, groups, [h.text for h in hits], [h.rank for h in hits], units, sent, ctx, dense, gap, language
     )
     scores = model.scorer(cands.rows) if len(cands.spans) else np.zeros(0)
-    ranking = model.english_scorer if language == "en" and model.english_scorer is not None else model.scorer
-    ranked = ranking(cands.rows) if len(cands.spans) else np.zeros(0)
-    scored = [ScoredUnit(float(ranked[i]), int(cands.hit[i]), cands.spans[i]) for i in range(len(cands.spans))]
+    ranked = scores
+    if language == "en" and model.english_scorer is not None and len(cands.spans):
+        ranked = model.english_scorer(cands.rows)
+    scored = [ScoredUnit(float(ranked[i]), int(cands.hit[i]), cands.spans[i], i) for i in range(len(cands.spans))]
     order = sorted(range(len(scored)), key=lambda i: -scored[i].score)
     return Scoring([scored[i] for i in order], cands, scores)
 

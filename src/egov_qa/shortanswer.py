@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from egov_qa.analysis import Span, analyze
-from egov_qa.analysis.qtypes import DATE, DEFINITION, NAME, NUMBER, PLACE_CUE, QType, names
+from egov_qa.analysis.qtypes import DATE, DEFINITION, NAME, NUMBER, PLACE_CUE, REASON, STEPS, QType, names
 
 # a definition runs to the end of its sentence (as gold answers do), at most this many words
 _MAX_WORDS = 30
@@ -112,3 +112,16 @@ def _strip_lead(sentence: str, start: int, end: int) -> Span:
     """Drop a leading "tahun / pada / since" from a date: the answer is the date itself."""
     m = _LEADS.match(sentence[start:end])
     return (start + m.end(), end) if m else (start, end)
+
+
+def holds(qtype: QType, question_terms: frozenset[str], sentence: str) -> bool:
+    """Tell whether ``sentence`` holds what a question of ``qtype`` asks for.
+
+    A date, number, name, place or definition that is not the question's own words (found as
+    the short answer is); for why and how questions, a reason or manner cue word.
+    """
+    if qtype == "why":
+        return bool(REASON.search(sentence))
+    if qtype == "how":
+        return bool(STEPS.search(sentence))
+    return short_answer(qtype, question_terms, sentence) is not None

@@ -109,22 +109,3 @@ def names(sentence: str) -> list[tuple[int, int]]:
             continue  # a capital that only starts the sentence
         out.append((start, start + len(text)))
     return out
-
-
-def holds(qtype: QType, sentence: str) -> bool:
-    """Tell whether ``sentence`` holds what a question of ``qtype`` asks for."""
-    if qtype == "when":
-        return bool(DATE.search(sentence))
-    if qtype == "number":
-        return bool(NUMBER.search(sentence))
-    if qtype == "who":
-        return any(" " in sentence[s:e] or sentence[s:e].isupper() for s, e in names(sentence))
-    if qtype == "where":
-        return bool(PLACE_CUE.search(sentence))
-    if qtype == "definition":
-        return bool(DEFINITION.search(sentence))
-    if qtype == "why":
-        return bool(REASON.search(sentence))
-    if qtype == "how":
-        return bool(STEPS.search(sentence))
-    return False
