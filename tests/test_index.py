@@ -153,12 +153,12 @@ def test_a_crash_mid_ingest_leaves_the_previous_index_readable(
     calls = {"n": 0}
     original = egov_qa.store.IndexWriter.add
 
-    def failing_add(self, doc, chunks, vectors):  # noqa: ANN001, ANN202
+    def failing_add(self, doc, chunks, vectors, regulation=None):  # noqa: ANN001, ANN202
         calls["n"] += 1
         if calls["n"] == 1:
-            original(self, doc, chunks, vectors)
+            original(self, doc, chunks, vectors, regulation)
             raise exc
-        original(self, doc, chunks, vectors)
+        original(self, doc, chunks, vectors, regulation)
 
     monkeypatch.setattr(egov_qa.store.IndexWriter, "add", failing_add)
     with pytest.raises(type(exc)):

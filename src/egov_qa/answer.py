@@ -31,7 +31,7 @@ _FRAME_WORDS = frozenset(
 def _evidence(hit: Hit, unit: ScoredUnit, answer_span: tuple[int, int] | None) -> Evidence:
     start, end = unit.span
     return Evidence(
-        text=hit.text[start:end], citation=hit.citation, score=unit.score, hit_rank=hit.rank,
+        text=hit.text[start:end], citation=hit.citation_at(start), score=unit.score, hit_rank=hit.rank,
         chunk_id=hit.chunk_id, start=hit.start + start, end=hit.start + end, chunk_start=start, chunk_end=end,
         answer=answer_span,
     )  # fmt: skip

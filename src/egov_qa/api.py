@@ -18,7 +18,19 @@ from egov_qa.filters import Facets, Filters, IndexFacets, document_facets
 from egov_qa.language import detect_language
 from egov_qa.manifest import Manifest
 from egov_qa.records import Answer, Document, Hit, SearchResult
-from egov_qa.search import DEFAULT_FUSION, MODES, NO_LEXICAL, FusionWeights, Mode, lexical_query, make_hits, rank
+from egov_qa.regulation.cite import citation_query
+from egov_qa.search import (
+    DEFAULT_FUSION,
+    MODES,
+    NO_LEXICAL,
+    FusionWeights,
+    Mode,
+    lexical_query,
+    lookup,
+    make_hits,
+    put_first,
+    rank,
+)
 from egov_qa.store import IndexReader
 
 __all__ = ["Index", "load_index"]
@@ -118,6 +130,10 @@ class Index:
             allowed=allowed,
             named=self._named(lexical.references) if mode == "hybrid" else None,
         )
+        cited = citation_query(text)
+        found = lookup(self._reader, cited, allowed) if cited is not None else None
+        if found is not None:
+            ranked = put_first(ranked, found, top_k)
         hits = make_hits(self._reader, ranked)
         result = SearchResult(query=query, language=language, hits=tuple(hits), truncated=truncated, mode=mode)
         return result, query_vec

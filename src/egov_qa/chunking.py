@@ -11,7 +11,7 @@ from egov_qa.records import Chunk, Document
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
-SPLITTER_VERSION = 1
+SPLITTER_VERSION = 2  # 2: regulations chunked by Pasal, page breaks inside a sentence joined
 ABBREVIATIONS = frozenset(
     """
     no tbk s.h s.e s.h.i s.ag s.kom s.pd s.sos s.t s.ip m.h m.si m.m m.pd m.kom
@@ -59,7 +59,8 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return segment_start and bool(re.fullmatch(r"\d{1,3}|[ivxlc]{1,6}", core))
 
 
-def _segment_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+def segment_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Return the (start, end) of each sentence in ``text[start:end]``, one paragraph or item."""
     spans: list[tuple[int, int]] = []
     seg = text[start:end]
     cut = 0
@@ -109,7 +110,7 @@ def split_sentences(text: str) -> list[Sentence]:
 
     def flush(seg_end: int) -> None:
         if seg_start is not None:
-            sentences.extend(Sentence(s, e, heading) for s, e in _segment_sentences(text, seg_start, seg_end))
+            sentences.extend(Sentence(s, e, heading) for s, e in segment_sentences(text, seg_start, seg_end))
 
     lines = text.splitlines(keepends=True)
     for i, line in enumerate(lines):
@@ -157,7 +158,7 @@ class ChunkParams:
         }
 
 
-def _split_long(text: str, sent: Sentence, tokens: int, budget: int) -> list[tuple[Sentence, int]]:
+def split_long(text: str, sent: Sentence, tokens: int, budget: int) -> list[tuple[Sentence, int]]:
     """Cut a sentence longer than the budget at spaces into near-equal pieces."""
     n = -(-tokens // budget)
     out: list[tuple[Sentence, int]] = []
@@ -178,15 +179,24 @@ def _units(doc: Document, count: TokenCounter, budget: int) -> list[tuple[Senten
     counts = count([doc.text[s.start : s.end] for s in sents]) if sents else []
     units: list[tuple[Sentence, int]] = []
     for sent, n in zip(sents, counts, strict=True):
-        units.extend(_split_long(doc.text, sent, n, budget) if n > budget else [(sent, n)])
+        units.extend(split_long(doc.text, sent, n, budget) if n > budget else [(sent, n)])
     return units
+
+
+def page_of(doc: Document, start: int, end: int) -> tuple[int | None, tuple[int, ...]]:
+    """Return the page a span starts on (1-based; None without pages) and where later pages start in it."""
+    if not doc.pages:
+        return None, ()
+    return bisect.bisect_right(doc.pages, start), tuple(p - start for p in doc.pages if start < p < end)
 
 
 def _make_chunk(doc: Document, ordinal: int, group: list[tuple[Sentence, int]]) -> Chunk:
     start, end = group[0][0].start, group[-1][0].end
     rel = tuple((s.start - start, s.end - start) for s, _ in group)
-    page = bisect.bisect_right(doc.pages, start) if doc.pages else None
-    return Chunk(doc.doc_id, ordinal, doc.text[start:end], start, end, group[0][0].heading, rel, page)
+    page, page_starts = page_of(doc, start, end)
+    return Chunk(
+        doc.doc_id, ordinal, doc.text[start:end], start, end, group[0][0].heading, rel, page, page_starts=page_starts
+    )
 
 
 def chunk_document(doc: Document, count: TokenCounter, params: ChunkParams) -> list[Chunk]:

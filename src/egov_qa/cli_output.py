@@ -52,8 +52,30 @@ def marked(hit: Hit, color: bool) -> str:
 
 
 def citation_record(citation: Citation, language: str) -> dict[str, Any]:
-    """Return a citation as a JSON-ready dict, with its one-line text in ``language``."""
-    return {**asdict(citation), "text": citation.text(language)}
+    """Return a citation as a JSON-ready dict, with its one-line text (and status) in ``language``.
+
+    A regulation's location is given as fields (part, pasal, ayat, huruf, angka, bab, bagian,
+    paragraf); its ``regulation`` names it and the indexed regulations that amend or repeal it.
+    """
+    record = {**asdict(citation), "text": citation.text(language), "status": citation.status(language)}
+    loc, reg = citation.location, citation.regulation
+    record["location"] = None
+    if loc is not None:
+        items = dict(loc.path)
+        record["location"] = {
+            "part": loc.part, "pasal": loc.pasal or None, "ayat": items.get("ayat"), "huruf": items.get("huruf"),
+            "angka": items.get("angka"), "bab": loc.bab or None, "bagian": loc.bagian or None,
+            "paragraf": loc.paragraf or None, "text": loc.text(language),
+        }  # fmt: skip
+    if reg is not None:
+        record["regulation"] = {**asdict(reg), "name": reg.name(language)}
+    return record
+
+
+def _cited(citation: Citation, language: str) -> str:
+    """Return a citation line with the regulation's status: "UU 11/2008 Pasal 27 (diubah dengan UU 19/2016)"."""
+    status = citation.status(language)
+    return f"{citation.text(language)} ({status})" if status else citation.text(language)
 
 
 def hit_record(result: SearchResult, hit: Hit) -> dict[str, Any]:
@@ -129,7 +151,7 @@ def print_answer(answer: Answer, color: bool) -> None:
         click.echo(f"\n{words['evidence']}:")
     for i, ev in enumerate(answer.evidence, start=1):
         text = click.style(ev.text, bold=True) if color else ev.text
-        click.echo(f"  {i}. {' '.join(text.split())}\n     — {ev.citation.text(answer.language)} [{ev.doc_id}]")
+        click.echo(f"  {i}. {' '.join(text.split())}\n     — {_cited(ev.citation, answer.language)} [{ev.doc_id}]")
     click.echo(f"\n{words['passages']}:")
     for hit in answer.hits:
         print_hit(hit, color, language=answer.language, heading=False)
@@ -140,7 +162,7 @@ def print_hit(hit: Hit, color: bool, *, language: str, heading: bool) -> None:
 
     No score: a retrieval score has no scale a reader can use (the JSON output has it).
     """
-    click.echo(f"\n[{hit.rank}] {hit.citation.text(language)}  [{hit.doc_id}]")
+    click.echo(f"\n[{hit.rank}] {_cited(hit.citation, language)}  [{hit.doc_id}]")
     if heading and hit.heading:
         click.echo(f"    § {hit.heading}")
     click.echo(f"    {marked(hit, color)}")

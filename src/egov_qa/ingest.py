@@ -8,13 +8,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from egov_qa.chunking import ChunkParams, chunk_document
+from egov_qa.chunking import ChunkParams
 from egov_qa.config import DEFAULT_MODEL, Settings
 from egov_qa.corpus import CorpusRead, read_corpus
 from egov_qa.embedding import Embedder, load_embedder
 from egov_qa.errors import EgovQAError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from egov_qa.manifest import LastIngest, Manifest, ModelInfo
 from egov_qa.records import Chunk, Document, IngestReport, Skipped
+from egov_qa.regulation.chunks import chunk_with_structure
 from egov_qa.store import IndexReader, open_writer, write_lock
 from egov_qa.version import __version__
 
@@ -146,7 +147,8 @@ def _ingest(
         unchanged = sorted((new.keys() & old.keys()) - set(updated)) + sorted(keep)
         writer.remove(removed + updated)
         todo = [new[d] for d in added + updated]
-        chunks = [chunk_document(doc, embedder.count_tokens, _fit_params(embedder, doc, params)) for doc in todo]
+        parsed = [chunk_with_structure(doc, embedder.count_tokens, _fit_params(embedder, doc, params)) for doc in todo]
+        chunks = [cs for cs, _ in parsed]
         inputs = [_embed_input(doc, c) for doc, cs in zip(todo, chunks, strict=True) for c in cs]
         total, done = len(inputs), 0
 
@@ -158,8 +160,8 @@ def _ingest(
 
         vectors = embedder.embed_passages(inputs, progress=tick)
         pos = 0
-        for doc, cs in zip(todo, chunks, strict=True):
-            writer.add(doc, cs, vectors[pos : pos + len(cs)])
+        for doc, (cs, regulation) in zip(todo, parsed, strict=True):
+            writer.add(doc, cs, vectors[pos : pos + len(cs)], regulation)
             pos += len(cs)
         notes = list(read.notes) + [Skipped(d, "file skipped this time; previous version kept") for d in sorted(keep)]
         counts = writer.counts()

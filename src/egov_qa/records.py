@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any, overload
 
 from egov_qa.messages import labels
+from egov_qa.regulation.cite import location_text, short_name, status_text
+
+Path = tuple[tuple[str, str], ...]
 
 
 def content_hash(text: str, title: str = "", metadata: Mapping[str, Any] | None = None) -> str:
@@ -44,8 +47,81 @@ class Document:
 
 
 @dataclass(frozen=True, slots=True)
+class Location:
+    """Where a passage stands in a regulation's structure.
+
+    ``part`` is ``pasal``, ``penjelasan`` (the Penjelasan of Pasal ``pasal``), ``diktum``,
+    ``menimbang``, ``mengingat``, ``penjelasan_umum``, ``lampiran``, ``pembukaan`` or
+    ``penutup``. ``path`` is the ayat / huruf / angka the passage lies in, outermost first
+    (empty when it spans several); ``bab``, ``bagian`` and ``paragraf`` are the headings above
+    the Pasal. ``marks`` are the (offset in the passage, path) where each item starts, from
+    which :meth:`at` tells where a sentence stands.
+    """
+
+    part: str
+    pasal: str = ""
+    path: Path = ()
+    bab: str = ""
+    bagian: str = ""
+    paragraf: str = ""
+    marks: tuple[tuple[int, Path], ...] = ()
+
+    def at(self, offset: int) -> Location:
+        """Return the location of the text at ``offset`` in the passage (its item's path, no marks)."""
+        path = self.path
+        for start, found in self.marks:
+            if start > offset:
+                break
+            path = found
+        return Location(self.part, self.pasal, path, self.bab, self.bagian, self.paragraf)
+
+    def text(self, language: str) -> str:
+        """Return the place as cited: "Pasal 22 ayat (1) huruf a" / "Article 22(1)(a)"."""
+        return location_text(self.part, self.pasal, self.path, language)
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the location as stored with a chunk."""
+        return {
+            "part": self.part, "pasal": self.pasal, "path": [list(p) for p in self.path], "bab": self.bab,
+            "bagian": self.bagian, "paragraf": self.paragraf,
+            "marks": [[start, [list(p) for p in path]] for start, path in self.marks],
+        }  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Location:
+        """Read a location stored by :meth:`as_json`."""
+
+        def path(items: Any) -> Path:
+            return tuple((str(k), str(v)) for k, v in items)
+
+        return cls(
+            part=str(data["part"]), pasal=str(data.get("pasal", "")), path=path(data.get("path", ())),
+            bab=str(data.get("bab", "")), bagian=str(data.get("bagian", "")),
+            paragraf=str(data.get("paragraf", "")),
+            marks=tuple((int(start), path(p)) for start, p in data.get("marks", ())),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class RegulationInfo:
+    """What a document is as a regulation: its reference token and the indexed ones that amend or repeal it."""
+
+    reference: str
+    amended_by: tuple[str, ...] = ()
+    repealed_by: tuple[str, ...] = ()
+
+    def name(self, language: str) -> str:
+        """Return the regulation's short name: "UU 25/2009" / "Law 25/2009"."""
+        return short_name(self.reference, language)
+
+
+@dataclass(frozen=True, slots=True)
 class Chunk:
-    """A passage of a document, with character offsets into the document's cleaned text."""
+    """A passage of a document, with character offsets into the document's cleaned text.
+
+    ``page_starts`` are the offsets in ``text`` where a later PDF page begins; ``location`` is
+    the passage's place in a regulation (None for other documents).
+    """
 
     doc_id: str
     ordinal: int
@@ -55,6 +131,8 @@ class Chunk:
     heading: str = ""
     sentences: tuple[tuple[int, int], ...] = ()
     page: int | None = None
+    location: Location | None = None
+    page_starts: tuple[int, ...] = ()
 
 
 # which metadata keys say what, across the formats egov-qa reads (front matter, trafilatura, JSONL)
@@ -78,6 +156,8 @@ class Citation:
 
     ``source`` is the publisher or site (empty when unknown); ``url`` is set only for an
     http(s) address, so a renderer may make it a link; ``page`` is the PDF page (1-based).
+    For a regulation, ``regulation`` names it and any indexed regulation that amends or repeals
+    it, and ``location`` is the place inside it (Pasal, ayat, huruf; BAB, Bagian).
     """
 
     doc_id: str
@@ -87,9 +167,20 @@ class Citation:
     date: str | None = None
     page: int | None = None
     doc_type: str = ""
+    regulation: RegulationInfo | None = None
+    location: Location | None = None
 
     @classmethod
-    def of(cls, doc_id: str, title: str, metadata: Mapping[str, Any], page: int | None) -> Citation:
+    def of(
+        cls,
+        doc_id: str,
+        title: str,
+        metadata: Mapping[str, Any],
+        page: int | None,
+        *,
+        regulation: RegulationInfo | None = None,
+        location: Location | None = None,
+    ) -> Citation:
         """Build the citation of a document's passage from its stored metadata."""
         url = meta_text(metadata, "url")
         return cls(
@@ -100,16 +191,35 @@ class Citation:
             date=meta_text(metadata, *DATE_KEYS) or None,
             page=page,
             doc_type=meta_text(metadata, *TYPE_KEYS),
+            regulation=regulation,
+            location=location,
         )
 
     def text(self, language: str) -> str:
-        """Return the citation as one line in ``language``: "Title, hlm. 3, 2024-11-19"."""
-        parts = [self.title or self.doc_id]
+        """Return the citation as one line in ``language``.
+
+        "Title, hlm. 3, 2024-11-19" for an article; "UU 25/2009 Pasal 21 huruf c, hlm. 20" /
+        "Law 25/2009, Article 21(c), p. 20" for a regulation.
+        """
+        if self.regulation is not None:
+            name = self.regulation.name(language)
+            place = self.location.text(language) if self.location else ""
+            parts = [f"{name} {place}".strip() if language == "id" else name]
+            if place and language != "id":
+                parts.append(place)
+        else:
+            parts = [self.title or self.doc_id]
         if self.page:
             parts.append(f"{labels(language)['page']} {self.page}")
         if self.date:
             parts.append(self.date)
         return ", ".join(parts)
+
+    def status(self, language: str) -> str:
+        """Say whether the regulation cited was amended or repealed ("diubah dengan UU 19/2016"), else ""."""
+        if self.regulation is None:
+            return ""
+        return status_text(self.regulation.amended_by, self.regulation.repealed_by, language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +252,22 @@ class Hit:
     sentences: tuple[tuple[int, int], ...] = ()
     dense_score: float | None = None
     lexical_score: float | None = None
+    location: Location | None = None
+    regulation: RegulationInfo | None = None
+    page_starts: tuple[int, ...] = ()
 
     @property
     def citation(self) -> Citation:
         """Where this passage stands."""
-        return Citation.of(self.doc_id, self.title, self.metadata, self.page)
+        return Citation.of(
+            self.doc_id, self.title, self.metadata, self.page, regulation=self.regulation, location=self.location
+        )
+
+    def citation_at(self, offset: int) -> Citation:
+        """Where the text at ``offset`` in this passage stands: its own ayat/huruf and page."""
+        page = self.page + sum(1 for p in self.page_starts if p <= offset) if self.page is not None else None
+        location = self.location.at(offset) if self.location is not None else None
+        return Citation.of(self.doc_id, self.title, self.metadata, page, regulation=self.regulation, location=location)
 
 
 @dataclass(frozen=True, slots=True)

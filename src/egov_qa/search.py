@@ -20,7 +20,7 @@ by ``benchmarks/bench_hybrid.py`` (see docs/BENCHMARKS.md).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -28,7 +28,8 @@ import numpy as np
 from egov_qa.analysis import STOPWORDS, WORD, analyze, is_acronym, references, word_terms
 from egov_qa.glossary import Glossary, load_glossary
 from egov_qa.highlight import sentence_spans
-from egov_qa.records import Hit
+from egov_qa.records import Hit, Location
+from egov_qa.regulation.cite import CitationQuery
 from egov_qa.store import IndexReader
 
 Mode = Literal["dense", "lexical", "hybrid"]
@@ -162,6 +163,7 @@ def make_hits(reader: IndexReader, ranked: Sequence[Ranked]) -> list[Hit]:
     """Return ranked chunks as Hits, in the given order, without highlights (see :mod:`egov_qa.evidence`)."""
     rows = reader.chunk_rows([r.chunk_id for r in ranked])
     ordered = [(rows[r.chunk_id], r) for r in ranked if r.chunk_id in rows]
+    regulations = reader.regulation_infos()
     return [
         Hit(
             doc_id=row["doc_id"],
@@ -179,6 +181,45 @@ def make_hits(reader: IndexReader, ranked: Sequence[Ranked]) -> list[Hit]:
             sentences=tuple(sentence_spans(row["text"], row["sentences"])),
             dense_score=r.dense,
             lexical_score=r.lexical,
+            location=row["location"],
+            regulation=regulations.get(row["doc_id"]),
+            page_starts=row["page_starts"],
         )
         for rank, (row, r) in enumerate(ordered, start=1)
     ]
+
+
+def _holds(location: Location, query: CitationQuery) -> bool:
+    """Tell whether a chunk's location holds the unit a citation query names (its ayat and huruf too)."""
+    part = "penjelasan" if query.penjelasan else "pasal"
+    if location.part != part or location.pasal != query.pasal:
+        return False
+    wanted = tuple((k, v) for k, v in (("ayat", query.ayat), ("huruf", query.huruf)) if v)
+    if not wanted:
+        return True
+    paths = [location.path, *(p for _, p in location.marks)]
+    return any(all(item in path for item in wanted) for path in paths)
+
+
+def lookup(reader: IndexReader, query: CitationQuery, allowed: set[int] | None = None) -> int | None:
+    """Return the chunk holding the unit a citation names ("Pasal 21 UU 25/2009"), or None.
+
+    A Penjelasan that only says "Cukup jelas." has no chunk of its own: its Pasal is returned.
+    Where the named ayat or huruf is not found, the Pasal's first chunk is.
+    """
+    docs = [d for d, row in reader.regulations().items() if row["reference"] == query.reference]
+    for doc_id in docs:
+        located = [(c, loc) for c, loc in reader.chunk_locations(doc_id) if allowed is None or c in allowed]
+        for wanted in (query, replace(query, ayat="", huruf=""), replace(query, penjelasan=False, ayat="", huruf="")):
+            found = [c for c, loc in located if _holds(loc, wanted)]
+            if found:
+                return found[0]
+    return None
+
+
+def put_first(ranked: list[Ranked], chunk_id: int, k: int) -> list[Ranked]:
+    """Put a looked-up chunk at the top of a ranking (scored just above the best), keeping ``k``."""
+    top = max((r.score for r in ranked), default=0.0)
+    rest = [r for r in ranked if r.chunk_id != chunk_id]
+    found = next((r for r in ranked if r.chunk_id == chunk_id), Ranked(chunk_id, top))
+    return [Ranked(chunk_id, max(top, found.score), found.dense, found.lexical), *rest][:k]

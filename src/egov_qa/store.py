@@ -24,7 +24,8 @@ import numpy as np
 from egov_qa.analysis import ANALYZER_VERSION, analyze
 from egov_qa.errors import EgovQAError, IndexCorruptError
 from egov_qa.manifest import LastIngest, Manifest, ModelInfo, fsync_path, rebuild_hint
-from egov_qa.records import Chunk, Document
+from egov_qa.records import Chunk, Document, Location, RegulationInfo
+from egov_qa.regulation import Regulation
 
 LOCK_NAME = ".lock"
 _VECTORS = "vectors-{gen}.faiss"
@@ -39,9 +40,15 @@ CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
     ordinal INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL,
-    heading TEXT NOT NULL, page INTEGER, sentences TEXT NOT NULL
+    heading TEXT NOT NULL, page INTEGER, sentences TEXT NOT NULL, details TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS regulations (
+    doc_id TEXT PRIMARY KEY REFERENCES documents(doc_id) ON DELETE CASCADE,
+    reference TEXT NOT NULL, title TEXT NOT NULL, issuer TEXT NOT NULL,
+    amends TEXT NOT NULL, repeals TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS regulations_reference ON regulations(reference);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(
     terms, tokenize = "unicode61 remove_diacritics 2 tokenchars '_'"
 );
@@ -51,6 +58,16 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(
 def lexical_text(title: str, heading: str, text: str) -> str:
     """Return the analysed terms a chunk is stored with in the lexical index (title and heading included)."""
     return " ".join(analyze("\n".join(part for part in (title, heading, text) if part)))
+
+
+def _details(chunk: Chunk) -> str | None:
+    """Return what a chunk stores beyond its text: its location in a regulation and its page breaks."""
+    details: dict[str, Any] = {}
+    if chunk.location is not None:
+        details["location"] = chunk.location.as_json()
+    if chunk.page_starts:
+        details["page_starts"] = list(chunk.page_starts)
+    return json.dumps(details, ensure_ascii=False) if details else None
 
 
 def _match(terms: Sequence[str]) -> str:
@@ -88,6 +105,10 @@ class IndexReader:
         self._db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
         self._db_lock = threading.Lock()
         self._check(vec_path, db_path)
+        # an index built before regulations were parsed has neither chunk details nor the regulations table
+        self._has_details = "details" in self._query("SELECT * FROM chunks LIMIT 0")[0]
+        self._regulations: dict[str, dict[str, Any]] | None = None
+        self._infos: dict[str, RegulationInfo] | None = None
 
     def _check(self, vec_path: Path, db_path: Path) -> None:
         try:
@@ -173,6 +194,7 @@ class IndexReader:
         marks = ",".join("?" * len(ids))
         cols, values = self._query(
             "SELECT c.id, c.doc_id, c.ordinal, c.start, c.end, c.text, c.heading, c.page, c.sentences,"
+            f" {'c.details' if self._has_details else 'NULL AS details'},"
             f" d.title, d.metadata FROM chunks c JOIN documents d USING(doc_id) WHERE c.id IN ({marks})",
             ids,
         )
@@ -181,8 +203,57 @@ class IndexReader:
             row = dict(zip(cols, value, strict=True))
             row["sentences"] = [tuple(s) for s in json.loads(row["sentences"])]
             row["metadata"] = json.loads(row["metadata"])
+            details = json.loads(row.pop("details") or "{}")
+            row["location"] = Location.from_json(details["location"]) if "location" in details else None
+            row["page_starts"] = tuple(details.get("page_starts", ()))
             rows[row["id"]] = row
         return rows
+
+    def regulations(self) -> dict[str, dict[str, Any]]:
+        """Return {doc_id: {reference, title, issuer, amends, repeals}} of the documents that are regulations."""
+        if self._regulations is None:
+            found: dict[str, dict[str, Any]] = {}
+            if self._has_details:
+                cols, rows = self._query("SELECT doc_id, reference, title, issuer, amends, repeals FROM regulations")
+                for value in rows:
+                    row = dict(zip(cols, value, strict=True))
+                    row["amends"], row["repeals"] = tuple(json.loads(row["amends"])), tuple(json.loads(row["repeals"]))
+                    found[row.pop("doc_id")] = row
+            self._regulations = found
+        return self._regulations
+
+    def regulation_infos(self) -> dict[str, RegulationInfo]:
+        """Return {doc_id: RegulationInfo} of every regulation, with the indexed ones that amend or repeal it."""
+        if self._infos is None:
+            rows = self.regulations()
+            amended: dict[str, set[str]] = {}
+            repealed: dict[str, set[str]] = {}
+            for row in rows.values():
+                for target in row["amends"]:
+                    amended.setdefault(target, set()).add(row["reference"])
+                for target in row["repeals"]:
+                    repealed.setdefault(target, set()).add(row["reference"])
+            self._infos = {
+                doc_id: RegulationInfo(
+                    row["reference"],
+                    tuple(sorted(amended.get(row["reference"], ()))),
+                    tuple(sorted(repealed.get(row["reference"], ()))),
+                )
+                for doc_id, row in rows.items()
+            }
+        return self._infos
+
+    def chunk_locations(self, doc_id: str) -> list[tuple[int, Location]]:
+        """Return (chunk id, location) of a document's chunks that have one, in text order."""
+        if not self._has_details:
+            return []
+        _, rows = self._query("SELECT id, details FROM chunks WHERE doc_id = ? ORDER BY start", [doc_id])
+        out = []
+        for chunk_id, details in rows:
+            data = json.loads(details or "{}")
+            if "location" in data:
+                out.append((int(chunk_id), Location.from_json(data["location"])))
+        return out
 
     def document(self, doc_id: str) -> Document | None:
         """Return a stored document by id, or None."""
@@ -232,6 +303,8 @@ class IndexWriter:
             self.vectors = faiss.clone_index(base.vectors)
         else:
             self.vectors = _new_faiss(dimension)
+        if base is not None and not base._has_details:
+            self._db.execute("ALTER TABLE chunks ADD COLUMN details TEXT")
         self._db.executescript(_SCHEMA)
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.execute("BEGIN")
@@ -282,8 +355,14 @@ class IndexWriter:
             # faiss's Python wrapper turns an int64 array into an ID selector; its stubs don't say so
             self.vectors.remove_ids(np.asarray(chunk_ids, dtype=np.int64))  # type: ignore[arg-type]
 
-    def add(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        """Store a document with its chunks and their vectors (one row of ``vectors`` per chunk)."""
+    def add(
+        self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray, regulation: Regulation | None = None
+    ) -> None:
+        """Store a document with its chunks and their vectors (one row of ``vectors`` per chunk).
+
+        ``regulation`` is the document parsed as a regulation, when it is one: its identity and
+        relations are stored for citations and the repealed filter.
+        """
         self._db.execute(
             "INSERT INTO documents (doc_id, title, text, metadata, content_hash, pages) VALUES (?,?,?,?,?,?)",
             (
@@ -298,11 +377,18 @@ class IndexWriter:
         ids = []
         for c in chunks:
             cur = self._db.execute(
-                "INSERT INTO chunks (doc_id, ordinal, start, end, text, heading, page, sentences)"
-                " VALUES (?,?,?,?,?,?,?,?)",
-                (c.doc_id, c.ordinal, c.start, c.end, c.text, c.heading, c.page, json.dumps(c.sentences)),
+                "INSERT INTO chunks (doc_id, ordinal, start, end, text, heading, page, sentences, details)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                (c.doc_id, c.ordinal, c.start, c.end, c.text, c.heading, c.page, json.dumps(c.sentences), _details(c)),
             )
             ids.append(int(cur.lastrowid or 0))
+        if regulation is not None and regulation.identity is not None:
+            ident = regulation.identity
+            self._db.execute(
+                "INSERT INTO regulations (doc_id, reference, title, issuer, amends, repeals) VALUES (?,?,?,?,?,?)",
+                (doc.doc_id, ident.token, ident.title, ident.issuer, json.dumps(regulation.amends),
+                 json.dumps(regulation.repeals)),
+            )  # fmt: skip
         self._db.executemany(
             "INSERT INTO chunk_terms (rowid, terms) VALUES (?, ?)",
             [(i, lexical_text(doc.title, c.heading, c.text)) for i, c in zip(ids, chunks, strict=True)],

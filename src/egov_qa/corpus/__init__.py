@@ -13,6 +13,8 @@ from egov_qa.corpus.pdf import pdf_document
 from egov_qa.corpus.text import decode_bytes, text_document
 from egov_qa.errors import CorpusError
 from egov_qa.records import Document, Skipped
+from egov_qa.regulation import parse_identity
+from egov_qa.regulation.cite import short_name
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl")
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -50,6 +52,15 @@ def drop_long_runs(doc: Document) -> tuple[Document, int]:
         return offset - sum(min(e, offset) - s for s, e in removed_before if s < offset)
 
     return replace(doc, text="".join(kept), pages=tuple(moved(p) for p in doc.pages)), len(runs)
+
+
+def _title_of(text: str) -> str:
+    """Return a regulation's title from its opening ("UU 25/2009 tentang Pelayanan Publik"), else ""."""
+    identity = parse_identity(text)
+    if identity is None:
+        return ""
+    name = short_name(identity.token, "id")
+    return f"{name} tentang {identity.title}" if identity.title else name
 
 
 def _title_from_name(path: Path) -> str:
@@ -129,7 +140,7 @@ def read_file(path: Path, root: Path, out: CorpusRead) -> None:
         if not doc.text.strip():
             out.skipped.append(Skipped(doc.doc_id, "no readable text (only long runs without spaces: encoded data?)"))
             continue
-        out.documents.append(doc if doc.title else replace(doc, title=_title_from_name(path)))
+        out.documents.append(doc if doc.title else replace(doc, title=_title_of(doc.text) or _title_from_name(path)))
 
 
 def read_corpus(root: Path, *, on_file: Callable[[Path], None] | None = None) -> CorpusRead:

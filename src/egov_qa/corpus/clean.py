@@ -128,7 +128,8 @@ def clean_pages(pages: list[str], *, edge_lines: int = 3, min_share: float = 0.5
     running = {k for k, c in counts.items() if c >= threshold and k and not _STRUCTURAL.match(k)}
     cleaned = []
     for lines, idx in zip(split, edges, strict=True):
-        last = max(idx, default=-1)
+        # the cue is the last line above the page number, if the page ends with one
+        last = max((i for i in idx if not _PAGE_NUMBER.match(lines[i])), default=-1)
         kept = [
             ln
             for i, ln in enumerate(lines)

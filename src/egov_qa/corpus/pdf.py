@@ -11,18 +11,29 @@ from egov_qa.errors import CorpusError
 from egov_qa.records import Document
 
 _MIN_CHARS_PER_PAGE = 20
+_CLOSERS = (".", ";", ":", "!", "?", '"', "”")
 
 
 def join_pages(pages: list[str]) -> tuple[str, tuple[int, ...]]:
-    """Join cleaned page texts with blank lines; return the text and each page's start offset."""
-    parts: list[str] = []
+    """Join cleaned page texts; return the text and each page's start offset.
+
+    Pages are joined with a blank line, except where a sentence runs on over the page break
+    (the page ends without closing punctuation and the next begins in lower case): there a
+    line break keeps the sentence, the paragraph or the ayat whole.
+    """
+    text = ""
     starts: list[int] = []
-    pos = 0
     for page in pages:
-        starts.append(pos)
-        parts.append(page)
-        pos += len(page) + 2
-    return "\n\n".join(parts), tuple(starts)
+        if text:
+            text += "\n" if _runs_on(text, page) else "\n\n"
+        starts.append(len(text))
+        text += page
+    return text, tuple(starts)
+
+
+def _runs_on(before: str, page: str) -> bool:
+    tail, head = before.rstrip(), page.lstrip()
+    return bool(tail and head) and not tail.endswith(_CLOSERS) and head[0].islower()
 
 
 def paged_document(doc_id: str, pages: list[str], *, title: str, metadata: dict[str, Any]) -> Document:

@@ -1,0 +1,128 @@
+"""Citations of regulations in Indonesian and English, and the citation lookups people type.
+
+"UU 25/2009 Pasal 21 huruf c, hlm. 20" reads in English "Law 25/2009, Article 21(c), p. 20".
+A lookup such as "Pasal 21 UU 25/2009", "uu 25 tahun 2009 pasal 21 ayat 1", "Article 5(2) of
+Government Regulation 82/2012" or "penjelasan pasal 29 UU 25/2009" names one unit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from egov_qa.analysis import references
+
+Path = tuple[tuple[str, str], ...]
+
+# kind -> (Indonesian short name, English name)
+TYPE_NAMES: dict[str, tuple[str, str]] = {
+    "uu": ("UU", "Law"),
+    "perppu": ("Perppu", "Government Regulation in Lieu of Law"),
+    "pp": ("PP", "Government Regulation"),
+    "perpres": ("Perpres", "Presidential Regulation"),
+    "keppres": ("Keppres", "Presidential Decree"),
+    "inpres": ("Inpres", "Presidential Instruction"),
+    "permen": ("Permen", "Ministerial Regulation"),
+    "kepmen": ("Kepmen", "Ministerial Decree"),
+    "perda": ("Perda", "Regional Regulation"),
+    "pergub": ("Pergub", "Governor Regulation"),
+    "perbup": ("Perbup", "Regent Regulation"),
+    "perwal": ("Perwal", "Mayor Regulation"),
+    "perban": ("Peraturan Lembaga", "Agency Regulation"),
+    "se": ("SE", "Circular"),
+}
+PART_NAMES: dict[str, tuple[str, str]] = {
+    "menimbang": ("Menimbang", "Considering"),
+    "mengingat": ("Mengingat", "Observing"),
+    "penjelasan_umum": ("Penjelasan Umum", "General Elucidation"),
+    "lampiran": ("Lampiran", "Annex"),
+    "pembukaan": ("Pembukaan", "Preamble"),
+    "penutup": ("Penutup", "Closing"),
+}
+
+
+def short_name(token: str, language: str) -> str:
+    """Return a regulation's short name from its token: ``uu_25_2009`` -> "UU 25/2009" / "Law 25/2009"."""
+    kind, _, rest = token.partition("_")
+    number, _, year = rest.partition("_")
+    names = TYPE_NAMES.get(kind, (kind.upper(), kind.upper()))
+    return f"{names[0 if language == 'id' else 1]} {number}/{year}"
+
+
+def _path_id(path: Path) -> str:
+    return " ".join(f"ayat ({label})" if kind == "ayat" else f"{kind} {label}" for kind, label in path)
+
+
+def _path_en(path: Path) -> str:
+    return "".join(f"({label})" for _, label in path)
+
+
+def location_text(part: str, pasal: str, path: Path, language: str) -> str:
+    """Return a unit's place: "Pasal 22 ayat (1) huruf a" / "Article 22(1)(a)"; "Penjelasan Pasal 29"."""
+    if part in ("pasal", "penjelasan"):
+        if language == "id":
+            text = f"Pasal {pasal} {_path_id(path)}".strip()
+            return f"Penjelasan {text}" if part == "penjelasan" else text
+        text = f"Article {pasal}{_path_en(path)}"
+        return f"Elucidation of {text}" if part == "penjelasan" else text
+    if part == "diktum":
+        return f"Diktum {pasal}" if language == "id" else f"Dictum {pasal}"
+    if part in PART_NAMES:
+        name = PART_NAMES[part][0 if language == "id" else 1]
+        if path:
+            return f"{name} {_path_id(path)}" if language == "id" else f"{name} {_path_en(path)}"
+        return name
+    return ""
+
+
+def status_text(amended_by: tuple[str, ...], repealed_by: tuple[str, ...], language: str) -> str:
+    """Say that a regulation was amended or repealed, and by which: "diubah dengan UU 19/2016"."""
+    parts = []
+    if repealed_by:
+        names = ", ".join(short_name(t, language) for t in repealed_by)
+        parts.append(f"dicabut dengan {names}" if language == "id" else f"repealed by {names}")
+    if amended_by:
+        names = ", ".join(short_name(t, language) for t in amended_by)
+        parts.append(f"diubah dengan {names}" if language == "id" else f"amended by {names}")
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class CitationQuery:
+    """A unit a query names: the regulation's token, the Pasal, its ayat and huruf, Penjelasan or not."""
+
+    reference: str
+    pasal: str
+    ayat: str = ""
+    huruf: str = ""
+    penjelasan: bool = False
+
+
+_ARTICLE_QUERY = re.compile(
+    r"\b(?:pasal|article|art\.)\s*(?P<pasal>\d{1,3}[a-z]?)\b"
+    r"(?:\s*(?:ayat|paragraph|para\.?)\s*\(?(?P<ayat>\d{1,2}[a-z]?)\)?|\s*\((?P<ayat2>\d{1,2}[a-z]?)\))?"
+    r"(?:\s*(?:huruf|letter|point)\s*(?P<huruf>[a-z])\b|\s*\((?P<huruf2>[a-z])\))?",
+    re.IGNORECASE,
+)
+_EXPLANATION = re.compile(r"\b(?:penjelasan|elucidation|explanation)\b", re.IGNORECASE)
+
+
+def citation_query(text: str) -> CitationQuery | None:
+    """Return the unit a query names by citation ("Pasal 21 UU 25/2009"), or None when it names none.
+
+    The query must name both a Pasal (Article) and the regulation; "penjelasan" / "elucidation"
+    asks for the Pasal's Penjelasan.
+    """
+    refs = references(text)
+    article = _ARTICLE_QUERY.search(text)
+    if not refs or article is None:
+        return None
+    ayat = article.group("ayat") or article.group("ayat2") or ""
+    huruf = article.group("huruf") or article.group("huruf2") or ""
+    return CitationQuery(
+        reference=refs[0].token,
+        pasal=article.group("pasal").upper() if article.group("pasal")[-1:].isalpha() else article.group("pasal"),
+        ayat=ayat.lower(),
+        huruf=huruf.lower(),
+        penjelasan=bool(_EXPLANATION.search(text)),
+    )
