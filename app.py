@@ -53,6 +53,8 @@ abbr.gloss { text-decoration: underline dotted #8a6d00; cursor: help; }
 .egov-answer { font-size: 1.15rem; line-height: 1.5; }
 .egov-short { font-size: 1.5rem; font-weight: 700; margin-bottom: .3rem; }
 .egov-meta { color: #555; font-size: .85rem; }
+.egov-status { color: #9a3b00; font-size: .85rem; font-weight: 600; }
+.egov-article p, .egov-explanation p { margin: 0 0 .45rem 0; }
 /* Streamlit's own English hints, replaced by the page's words */
 [data-testid="InputInstructions"], [data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
 </style>

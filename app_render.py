@@ -110,6 +110,8 @@ def _ask_example(text: str) -> None:
 def _source_line(hit: Hit, language: str) -> str:
     cite = hit.citation
     parts = [f"<b>{safe(cite.text(language))}</b>", *(safe(v) for v in (cite.source, cite.doc_type) if v)]
+    if cite.status(language):
+        parts.append(f'<span class="egov-status">{safe(cite.status(language))}</span>')
     where = safe(cite.url or str(hit.metadata.get("url") or "") or f"corpus/{cite.doc_id}")
     if cite.url:  # only http(s) addresses are Citation.url: no javascript: links
         where = f'<a href="{html.escape(cite.url, quote=True)}" target="_blank" rel="noopener">{where}</a>'
@@ -203,6 +205,12 @@ def render_hit(hit: Hit, language: str, index: Index) -> None:
         f"{passage_html(hit.text, hit.highlights, hit.terms)}</div>",
         unsafe_allow_html=True,
     )
+    location = hit.location
+    if location is not None and location.part in ("pasal", "penjelasan") and location.pasal:
+        label = t("open_article").format(pasal=location.pasal)
+        if st.button(label, key=f"article-{hit.chunk_id}-{hit.rank}"):
+            st.session_state["article"] = (hit.doc_id, location.pasal)
+            st.dialog(hit.title or hit.doc_id, width="large")(render_article)(index, language)
     with st.expander(t("context")):
         doc = index.document(hit.doc_id)
         if doc is not None:
@@ -214,3 +222,59 @@ def render_hit(hit: Hit, language: str, index: Index) -> None:
                 f'<div class="egov-meta">{safe(after)}…</div>',
                 unsafe_allow_html=True,
             )
+
+
+# a line that starts an item of a Pasal: "(1)", "a.", "1.", "Ayat (2)", "Huruf b"
+_ITEM_START = re.compile(r"^(?:\(\w{1,3}\)|[a-z]\.|\d{1,3}\.|\w\)|Ayat\b|Huruf\b|Angka\b)")
+
+
+def regulation_html(text: str) -> str:
+    """Escape a Pasal's text and set it as it is printed: one paragraph per ayat or item, PDF line wraps joined."""
+    paragraphs: list[list[str]] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not paragraphs or _ITEM_START.match(stripped):
+            paragraphs.append([stripped])
+        else:
+            paragraphs[-1].append(stripped)
+    return "".join(f"<p>{safe(' '.join(p))}</p>" for p in paragraphs)
+
+
+def _show_article(doc_id: str, pasal: str) -> None:
+    st.session_state["article"] = (doc_id, pasal)
+
+
+def render_article(index: Index, language: str) -> None:
+    """Draw the Pasal a result stands in, whole, with its Penjelasan beside it and the Pasal around it."""
+    doc_id, pasal = st.session_state.get("article", ("", ""))
+    article = index.article(doc_id, pasal)
+    if article is None:
+        st.warning(t("article_missing"))
+        return
+    cite = article.citation
+    status = cite.status(language)
+    st.markdown(
+        f'<span class="egov-meta">{safe(article.context)}</span>'
+        + (f'<br><span class="egov-status">{safe(status)}</span>' if status else ""),
+        unsafe_allow_html=True,
+    )
+    back, here, forward = st.columns([1, 3, 1])
+    if article.previous:
+        back.button(t("previous_article").format(pasal=article.previous), key="article-prev",
+                    on_click=_show_article, args=(doc_id, article.previous))  # fmt: skip
+    here.code(cite.text(language), language=None, wrap_lines=True)
+    if article.following:
+        forward.button(t("next_article").format(pasal=article.following), key="article-next",
+                       on_click=_show_article, args=(doc_id, article.following))  # fmt: skip
+    text_col, explanation_col = st.columns(2)
+    text_col.markdown(f"**{plain(t('article_text').format(pasal=article.pasal))}**")
+    text_col.markdown(f'<div class="egov-card egov-article">{regulation_html(article.text)}</div>',
+                      unsafe_allow_html=True)  # fmt: skip
+    explanation_col.markdown(f"**{plain(t('explanation'))}**")
+    if article.explanation:
+        explained = regulation_html(article.explanation)
+        explanation_col.markdown(f'<div class="egov-card egov-explanation">{explained}</div>', unsafe_allow_html=True)
+    else:
+        explanation_col.caption(t("no_explanation"))

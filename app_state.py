@@ -122,13 +122,17 @@ def search_settings_ui(index: Index) -> dict[str, Any]:
         years = _year_range(facets.years) if facets.years and facets.years[0] < facets.years[1] else None
         sources = _pick("source", facets.sources, "f_source")
         categories = _pick("category", facets.categories, "f_category")
+        hide_repealed = bool(facets.repealed) and st.checkbox(t("hide_repealed"), key=_kept("f_hide_repealed", False))
     state.update(f_type=list(types), f_source=list(sources), f_category=list(categories))
+    if facets.repealed:
+        state["f_hide_repealed"] = hide_repealed
     filters = Filters(
         doc_types=tuple(t_ for t_ in types if t_ in facets.doc_types),
         year_from=years[0] if years else None,
         year_to=years[1] if years else None,
         sources=tuple(s for s in sources if s in facets.sources),
         categories=tuple(c for c in categories if c in facets.categories),
+        hide_repealed=hide_repealed,
     )
     return {"top_k": int(top_k), "mode": mode, "filters": filters}
 

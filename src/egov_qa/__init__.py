@@ -30,7 +30,19 @@ from egov_qa.language import detect_language
 from egov_qa.manage import MAX_UPLOAD_BYTES, Corpus, CorpusReport, check_admin_password, management_access
 from egov_qa.manifest import LastIngest, Manifest, ModelInfo
 from egov_qa.messages import confidence_text, labels
-from egov_qa.records import Answer, Citation, Document, Evidence, Hit, IngestReport, SearchResult, Skipped
+from egov_qa.records import (
+    Answer,
+    Article,
+    Citation,
+    Document,
+    Evidence,
+    Hit,
+    IngestReport,
+    Location,
+    RegulationInfo,
+    SearchResult,
+    Skipped,
+)
 from egov_qa.search import DEFAULT_FUSION, MODES, FusionWeights, Mode
 from egov_qa.version import __version__
 
@@ -41,6 +53,7 @@ __all__ = [
     "MAX_UPLOAD_BYTES",
     "MODES",
     "Answer",
+    "Article",
     "Citation",
     "ConfigError",
     "Corpus",
@@ -62,11 +75,13 @@ __all__ = [
     "IndexNotFoundError",
     "IngestReport",
     "LastIngest",
+    "Location",
     "Manifest",
     "Mode",
     "ModelError",
     "ModelInfo",
     "QueryError",
+    "RegulationInfo",
     "SearchResult",
     "Settings",
     "Skipped",

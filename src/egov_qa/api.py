@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from egov_qa.answer import build_answer, term_groups, threshold_for
+from egov_qa.chunking import page_of
 from egov_qa.config import Settings
 from egov_qa.embedding import Embedder, load_embedder
 from egov_qa.errors import QueryError
@@ -17,7 +18,9 @@ from egov_qa.evidence import Scoring, SentenceVectors, score_units, with_highlig
 from egov_qa.filters import Facets, Filters, IndexFacets, document_facets
 from egov_qa.language import detect_language
 from egov_qa.manifest import Manifest
-from egov_qa.records import Answer, Document, Hit, SearchResult
+from egov_qa.records import Answer, Article, Document, Hit, SearchResult
+from egov_qa.regulation import parse_regulation
+from egov_qa.regulation.chunks import unit_text
 from egov_qa.regulation.cite import citation_query
 from egov_qa.search import (
     DEFAULT_FUSION,
@@ -152,9 +155,16 @@ class Index:
 
     def _document_facets(self) -> dict[str, Facets]:
         if self._facets is None:
-            self._facets = {
-                doc_id: document_facets(title, meta, head) for doc_id, title, meta, head in self._reader.document_rows()
-            }
+            infos = self._reader.regulation_infos()
+            facets = {}
+            for doc_id, title, meta, head in self._reader.document_rows():
+                found = document_facets(title, meta, head)
+                info = infos.get(doc_id)
+                if info is not None:  # the parser read the regulation's own number through OCR noise
+                    found = replace(found, reference=info.reference, repealed=info.repealed,
+                                    doc_type=found.doc_type or info.reference.split("_", 1)[0].upper())  # fmt: skip
+                facets[doc_id] = found
+            self._facets = facets
         return self._facets
 
     def _chunks_of(self, docs: set[str]) -> set[int]:
@@ -237,6 +247,29 @@ class Index:
             (n,) = self.embedder.count_tokens([" ".join(words)])
         logger.warning("Query of %d tokens cut to the model's limit of %d tokens", original, limit)
         return " ".join(words), True
+
+    def article(self, doc_id: str, pasal: str) -> Article | None:
+        """Return Pasal ``pasal`` of the regulation ``doc_id`` whole, with its Penjelasan; None if there is none."""
+        doc = self._reader.document(doc_id)
+        reg = parse_regulation(doc.text) if doc is not None else None
+        unit = reg.article(pasal) if reg is not None else None
+        if doc is None or reg is None or unit is None:
+            return None
+        numbers = [u.pasal for u in reg.articles]
+        at = numbers.index(pasal)
+        explained = reg.article(pasal, "penjelasan")
+        return Article(
+            doc_id=doc_id,
+            title=doc.title,
+            pasal=pasal,
+            context=" · ".join(p for p in (unit.bab, unit.bagian, unit.paragraf) if p),
+            text=unit_text(doc.text, unit),
+            explanation=unit_text(doc.text, explained) if explained is not None else None,
+            page=page_of(doc, unit.start, unit.end)[0],
+            previous=numbers[at - 1] if at > 0 else None,
+            following=numbers[at + 1] if at + 1 < len(numbers) else None,
+            regulation=self._reader.regulation_infos().get(doc_id),
+        )
 
     def document(self, doc_id: str) -> Document | None:
         """Return a stored document (cleaned text, title, metadata) by id, or None."""

@@ -47,6 +47,9 @@ def _retrieval_options(func: F) -> F:
         click.option("--year-to", type=int, help="Only documents up to this year."),
         click.option("--source", "sources", multiple=True, help="Only documents whose source contains this text."),
         click.option("--category", "categories", multiple=True, help="Only documents of this category (repeatable)."),
+        click.option(
+            "--hide-repealed", is_flag=True, help="Leave out regulations that an indexed regulation repeals whole."
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -60,6 +63,7 @@ def _filters(opts: dict[str, Any]) -> Filters:
         year_to=opts["year_to"],
         sources=tuple(opts["sources"]),
         categories=tuple(opts["categories"]),
+        hide_repealed=bool(opts.get("hide_repealed")),
     )
 
 

@@ -16,6 +16,7 @@ class Filters:
     """Metadata filters for search and ask; empty fields do not filter.
 
     Matching is case-insensitive; ``sources`` match when the filter text occurs in the source.
+    ``hide_repealed`` leaves out regulations that an indexed regulation repeals whole.
     """
 
     doc_types: tuple[str, ...] = ()
@@ -23,6 +24,7 @@ class Filters:
     year_to: int | None = None
     sources: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    hide_repealed: bool = False
 
     def __post_init__(self) -> None:
         """Reject an empty year range."""
@@ -32,7 +34,7 @@ class Filters:
     @property
     def active(self) -> bool:
         """Whether any filter is set."""
-        return bool(self.doc_types or self.sources or self.categories) or (
+        return bool(self.doc_types or self.sources or self.categories or self.hide_repealed) or (
             self.year_from is not None or self.year_to is not None
         )
 
@@ -46,6 +48,8 @@ class Filters:
             return False
         if self.sources and not any(s.lower() in facets.source.lower() for s in self.sources):
             return False
+        if self.hide_repealed and facets.repealed:
+            return False
         return not self.categories or facets.category.lower() in {c.lower() for c in self.categories}
 
 
@@ -58,6 +62,7 @@ class Facets:
     source: str = ""
     category: str = ""
     reference: str = ""
+    repealed: bool = False
 
 
 def document_facets(title: str, metadata: Mapping[str, Any], head: str) -> Facets:
@@ -88,12 +93,16 @@ def document_facets(title: str, metadata: Mapping[str, Any], head: str) -> Facet
 
 @dataclass(frozen=True, slots=True)
 class IndexFacets:
-    """What an index can be filtered by: its document types, year range, sources and categories."""
+    """What an index can be filtered by: its document types, year range, sources and categories.
+
+    ``repealed`` counts the regulations an indexed regulation repeals whole.
+    """
 
     doc_types: tuple[str, ...] = ()
     years: tuple[int, int] | None = None
     sources: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    repealed: int = 0
 
     @classmethod
     def of(cls, documents: Iterable[Facets]) -> IndexFacets:
@@ -105,4 +114,5 @@ class IndexFacets:
             years=(min(years), max(years)) if years else None,
             sources=tuple(sorted({f.source for f in docs if f.source})),
             categories=tuple(sorted({f.category for f in docs if f.category})),
+            repealed=sum(f.repealed for f in docs),
         )

@@ -104,15 +104,52 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class RegulationInfo:
-    """What a document is as a regulation: its reference token and the indexed ones that amend or repeal it."""
+    """What a document is as a regulation: its reference token and the indexed ones that amend or repeal it.
+
+    The others are named by their tokens (``uu_19_2016``); ``partly_repealed_by`` are those that
+    repeal some of its provisions ("ketentuan mengenai ... dicabut").
+    """
 
     reference: str
     amended_by: tuple[str, ...] = ()
     repealed_by: tuple[str, ...] = ()
+    partly_repealed_by: tuple[str, ...] = ()
+
+    @property
+    def repealed(self) -> bool:
+        """Whether an indexed regulation repeals this one whole."""
+        return bool(self.repealed_by)
 
     def name(self, language: str) -> str:
         """Return the regulation's short name: "UU 25/2009" / "Law 25/2009"."""
         return short_name(self.reference, language)
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A whole Pasal of a regulation as it stands in the text, with its Penjelasan.
+
+    ``context`` is the BAB · Bagian · Paragraf it stands under; ``explanation`` is the text of
+    its Penjelasan (None when the regulation has none for it); ``previous`` and ``following``
+    name the neighbouring Pasal, to read on.
+    """
+
+    doc_id: str
+    title: str
+    pasal: str
+    context: str
+    text: str
+    explanation: str | None
+    page: int | None
+    previous: str | None = None
+    following: str | None = None
+    regulation: RegulationInfo | None = None
+
+    @property
+    def citation(self) -> Citation:
+        """The Pasal's citation."""
+        return Citation(self.doc_id, self.title, page=self.page, regulation=self.regulation,
+                        location=Location("pasal", self.pasal))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +256,8 @@ class Citation:
         """Say whether the regulation cited was amended or repealed ("diubah dengan UU 19/2016"), else ""."""
         if self.regulation is None:
             return ""
-        return status_text(self.regulation.amended_by, self.regulation.repealed_by, language)
+        reg = self.regulation
+        return status_text(reg.amended_by, reg.repealed_by, reg.partly_repealed_by, language)
 
 
 @dataclass(frozen=True, slots=True)

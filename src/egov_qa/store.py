@@ -26,6 +26,7 @@ from egov_qa.errors import EgovQAError, IndexCorruptError
 from egov_qa.manifest import LastIngest, Manifest, ModelInfo, fsync_path, rebuild_hint
 from egov_qa.records import Chunk, Document, Location, RegulationInfo
 from egov_qa.regulation import Regulation
+from egov_qa.regulation.structure import names
 
 LOCK_NAME = ".lock"
 _VECTORS = "vectors-{gen}.faiss"
@@ -46,7 +47,7 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS regulations (
     doc_id TEXT PRIMARY KEY REFERENCES documents(doc_id) ON DELETE CASCADE,
     reference TEXT NOT NULL, title TEXT NOT NULL, issuer TEXT NOT NULL,
-    amends TEXT NOT NULL, repeals TEXT NOT NULL
+    amends TEXT NOT NULL, repeals TEXT NOT NULL, partly_repeals TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS regulations_reference ON regulations(reference);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(
@@ -210,14 +211,23 @@ class IndexReader:
         return rows
 
     def regulations(self) -> dict[str, dict[str, Any]]:
-        """Return {doc_id: {reference, title, issuer, amends, repeals}} of the documents that are regulations."""
+        """Return {doc_id: row} of the documents that are regulations.
+
+        A row holds ``reference`` (its token), ``title``, ``issuer``, ``opening`` (the first 600
+        characters of its text) and the (token, words) pairs it ``amends``, ``repeals`` and
+        ``partly_repeals``.
+        """
         if self._regulations is None:
             found: dict[str, dict[str, Any]] = {}
             if self._has_details:
-                cols, rows = self._query("SELECT doc_id, reference, title, issuer, amends, repeals FROM regulations")
+                cols, rows = self._query(
+                    "SELECT r.doc_id, r.reference, r.title, r.issuer, r.amends, r.repeals, r.partly_repeals,"
+                    " substr(d.text, 1, 600) AS opening FROM regulations r JOIN documents d USING(doc_id)"
+                )
                 for value in rows:
                     row = dict(zip(cols, value, strict=True))
-                    row["amends"], row["repeals"] = tuple(json.loads(row["amends"])), tuple(json.loads(row["repeals"]))
+                    for key in ("amends", "repeals", "partly_repeals"):
+                        row[key] = tuple((str(t), str(w)) for t, w in json.loads(row[key]))
                     found[row.pop("doc_id")] = row
             self._regulations = found
         return self._regulations
@@ -226,18 +236,20 @@ class IndexReader:
         """Return {doc_id: RegulationInfo} of every regulation, with the indexed ones that amend or repeal it."""
         if self._infos is None:
             rows = self.regulations()
-            amended: dict[str, set[str]] = {}
-            repealed: dict[str, set[str]] = {}
+            by_token: dict[str, list[str]] = {}
+            for doc_id, row in rows.items():
+                by_token.setdefault(row["reference"], []).append(doc_id)
+            related: dict[tuple[str, str], set[str]] = {}
             for row in rows.values():
-                for target in row["amends"]:
-                    amended.setdefault(target, set()).add(row["reference"])
-                for target in row["repeals"]:
-                    repealed.setdefault(target, set()).add(row["reference"])
+                for key in ("amends", "repeals", "partly_repeals"):
+                    for token, words in row[key]:
+                        for target in by_token.get(token, ()):
+                            if names(words, token, rows[target]["opening"]):
+                                related.setdefault((target, key), set()).add(row["reference"])
             self._infos = {
                 doc_id: RegulationInfo(
                     row["reference"],
-                    tuple(sorted(amended.get(row["reference"], ()))),
-                    tuple(sorted(repealed.get(row["reference"], ()))),
+                    *(tuple(sorted(related.get((doc_id, key), ()))) for key in ("amends", "repeals", "partly_repeals")),
                 )
                 for doc_id, row in rows.items()
             }
@@ -385,9 +397,10 @@ class IndexWriter:
         if regulation is not None and regulation.identity is not None:
             ident = regulation.identity
             self._db.execute(
-                "INSERT INTO regulations (doc_id, reference, title, issuer, amends, repeals) VALUES (?,?,?,?,?,?)",
+                "INSERT INTO regulations (doc_id, reference, title, issuer, amends, repeals, partly_repeals)"
+                " VALUES (?,?,?,?,?,?,?)",
                 (doc.doc_id, ident.token, ident.title, ident.issuer, json.dumps(regulation.amends),
-                 json.dumps(regulation.repeals)),
+                 json.dumps(regulation.repeals), json.dumps(regulation.partly_repeals)),
             )  # fmt: skip
         self._db.executemany(
             "INSERT INTO chunk_terms (rowid, terms) VALUES (?, ?)",

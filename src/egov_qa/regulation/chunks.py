@@ -82,6 +82,11 @@ def _body_start(text: str, unit: Unit) -> int:
     return unit.end if line_end < 0 else line_end + 1
 
 
+def unit_text(text: str, unit: Unit) -> str:
+    """Return a unit's text without its heading line, as it reads in the document."""
+    return text[_body_start(text, unit) : unit.end].strip()
+
+
 def _blocks(text: str, unit: Unit) -> list[list[tuple[int, int]]]:
     """Return a unit's items, each as its sentence spans."""
     start = _body_start(text, unit)

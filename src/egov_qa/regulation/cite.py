@@ -75,15 +75,19 @@ def location_text(part: str, pasal: str, path: Path, language: str) -> str:
     return ""
 
 
-def status_text(amended_by: tuple[str, ...], repealed_by: tuple[str, ...], language: str) -> str:
+def status_text(
+    amended_by: tuple[str, ...], repealed_by: tuple[str, ...], partly_repealed_by: tuple[str, ...], language: str
+) -> str:
     """Say that a regulation was amended or repealed, and by which: "diubah dengan UU 19/2016"."""
-    parts = []
-    if repealed_by:
-        names = ", ".join(short_name(t, language) for t in repealed_by)
-        parts.append(f"dicabut dengan {names}" if language == "id" else f"repealed by {names}")
-    if amended_by:
-        names = ", ".join(short_name(t, language) for t in amended_by)
-        parts.append(f"diubah dengan {names}" if language == "id" else f"amended by {names}")
+    phrases = {
+        "id": ("dicabut dengan", "sebagian dicabut dengan", "diubah dengan"),
+        "en": ("repealed by", "partly repealed by", "amended by"),
+    }["id" if language == "id" else "en"]
+    parts = [
+        f"{phrase} {', '.join(short_name(t, language) for t in tokens)}"
+        for phrase, tokens in zip(phrases, (repealed_by, partly_repealed_by, amended_by), strict=True)
+        if tokens
+    ]
     return "; ".join(parts)
 
 

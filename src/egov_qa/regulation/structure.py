@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from egov_qa.analysis import references
 
 Path = tuple[tuple[str, str], ...]  # ((kind, label), ...) e.g. (("ayat", "1"), ("huruf", "c"))
+Relation = tuple[str, str]  # (token, the words that name it), e.g. ("uu_11_2008", "Undang-Undang Nomor 11 Tahun 2008")
+# the kinds whose number and year repeat across issuers (each ministry numbers its own Permen)
+_ISSUED_BY_MANY = frozenset({"permen", "kepmen", "perban", "perda", "pergub", "perbup", "perwal", "se"})
 
 _LINE = re.compile(r"[^\n]*")
 # OCR writes "Pasa1 33", "Pasal 3l", "Pasal 5O", "Pasal 3 1": the number is read through it
@@ -94,14 +97,17 @@ class Unit:
 class Regulation:
     """A parsed regulation: its identity, units in text order, the regulations it amends or repeals.
 
+    ``amends``, ``repeals`` and ``partly_repeals`` are (token, the words naming it) pairs.
+
     ``problems`` lists what the parser noticed (a Pasal number skipped, a Penjelasan for a Pasal
     the body lacks); ``highest_pasal`` is the highest body Pasal number seen.
     """
 
     identity: Identity | None
     units: list[Unit] = field(default_factory=list)
-    amends: tuple[str, ...] = ()
-    repeals: tuple[str, ...] = ()
+    amends: tuple[Relation, ...] = ()
+    repeals: tuple[Relation, ...] = ()
+    partly_repeals: tuple[Relation, ...] = ()
     amending: bool = False
     problems: list[str] = field(default_factory=list)
 
@@ -498,20 +504,58 @@ def _check_penjelasan(reg: Regulation) -> None:
 
 
 def _relations(text: str, reg: Regulation) -> None:
-    """Read which regulations this one amends (its title) and repeals (its closing Pasal)."""
+    """Read which regulations this one amends (its title) and repeals, wholly or in part (its closing Pasal).
+
+    A repeal of "ketentuan mengenai ... dalam", a Pasal or a Bab of another regulation is a
+    partial one. Each relation keeps the words that name the other regulation, so a Permen is
+    told from another ministry's Permen of the same number and year.
+    """
     identity = reg.identity
     own = identity.token if identity else ""
     if identity and re.match(r"(?i)perubahan\b", identity.title):
-        found = [r.token for r in references(identity.title) if r.token != own]
-        reg.amends = tuple(dict.fromkeys(found[:1]))
-    repealed: list[str] = []
+        found = [(r.token, identity.title[r.start : r.end]) for r in references(identity.title) if r.token != own]
+        reg.amends = tuple(found[:1])
+    repealed: list[Relation] = []
+    partly: list[Relation] = []
     for unit in reg.units:
         if unit.part not in ("pasal", "diktum"):
             continue
-        body = _fix_numbers(" ".join(text[unit.start : unit.end].split()))
-        for sentence in re.split(r"(?<=\.)\s+(?=[A-Z])", body):
-            if re.search(r"\bdicabut\b", sentence) and re.search(r"dinyatakan\s+tidak\s+berlaku", sentence):
-                if re.search(r"\b(?:Pasal|ketentuan)\s+\d", sentence[:60]):
-                    continue  # one article of another law repealed, not the law
-                repealed += [r.token for r in references(sentence) if r.token != own]
+        heading_end = text.find("\n", unit.start, unit.end) if unit.part == "pasal" else unit.start
+        body = _fix_numbers(" ".join(text[max(heading_end, unit.start) : unit.end].split()))
+        for sentence in re.split(r"(?<=[^\s.]{2}\.)\s+(?=[A-Z])", body):
+            if not (re.search(r"\bdicabut\b", sentence) and re.search(r"dinyatakan\s+tidak\s+berlaku", sentence)):
+                continue
+            refs = [r for r in references(sentence) if r.token != own]
+            if not refs:
+                continue
+            part = bool(re.search(r"\b(?:ketentuan|Pasal\s+\d|Bab\s+[IVXL]|sepanjang)", sentence[: refs[0].start]))
+            (partly if part else repealed).extend((r.token, sentence[r.start : r.end]) for r in refs)
     reg.repeals = tuple(dict.fromkeys(repealed))
+    reg.partly_repeals = tuple(r for r in dict.fromkeys(partly) if r not in reg.repeals)
+
+
+_NOT_ISSUER = frozenset(
+    "peraturan keputusan instruksi surat edaran bersama menteri nomor no tahun republik indonesia dan negara".split()
+)
+
+
+def issuer_words(reference: str) -> set[str]:
+    """Return the words naming who issued a referenced regulation: what tells one ministry's Permen from another's.
+
+    "Peraturan Menteri Dalam Negeri Nomor 7 Tahun 2019" gives {"dalam", "negeri"}.
+    """
+    words = re.findall(r"[a-z]+", reference.lower().split("nomor")[0])
+    return {w for w in words if w not in _NOT_ISSUER and len(w) > 1}
+
+
+def names(reference: str, token: str, opening: str) -> bool:
+    """Tell whether a reference (its words and token) names the regulation whose text opens with ``opening``.
+
+    Laws and the President's regulations are told apart by their token; a ministry's or a
+    region's by the issuer's words too, which must all stand in the regulation's opening.
+    """
+    if token.split("_", 1)[0] not in _ISSUED_BY_MANY:
+        return True
+    words = issuer_words(reference)
+    head = set(re.findall(r"[a-z]+", opening.lower()))
+    return bool(words) and words <= head
