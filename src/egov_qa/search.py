@@ -30,6 +30,7 @@ from egov_qa.glossary import Glossary, load_glossary
 from egov_qa.highlight import sentence_spans
 from egov_qa.records import Hit, Location
 from egov_qa.regulation.cite import CitationQuery
+from egov_qa.regulation.structure import names
 from egov_qa.store import IndexReader
 
 Mode = Literal["dense", "lexical", "hybrid"]
@@ -207,7 +208,9 @@ def lookup(reader: IndexReader, query: CitationQuery, allowed: set[int] | None =
     A Penjelasan that only says "Cukup jelas." has no chunk of its own: its Pasal is returned.
     Where the named ayat or huruf is not found, the Pasal's first chunk is.
     """
-    docs = [d for d, row in reader.regulations().items() if row["reference"] == query.reference]
+    rows = reader.regulations()
+    docs = [d for d, row in rows.items() if row["reference"] == query.reference]
+    docs.sort(key=lambda d: not names(query.words, query.reference, rows[d]["opening"]))  # the issuer named first
     for doc_id in docs:
         located = [(c, loc) for c, loc in reader.chunk_locations(doc_id) if allowed is None or c in allowed]
         for wanted in (query, replace(query, ayat="", huruf=""), replace(query, penjelasan=False, ayat="", huruf="")):

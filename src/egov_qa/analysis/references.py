@@ -47,7 +47,7 @@ _REFERENCE = re.compile(
     + _NUMBER
     + r"(?:\s*(?:tahun|th\.?|thn\.?|of(?:\s+the\s+year)?|year)\s*|\s*/\s*|\s+)"
     + _YEAR
-    + r"|\s*"
+    + r"|\s*(?:(?-i:[A-Z][A-Za-z]{1,7})\s+)?"  # "Permen PANRB 31/2014": the issuer's acronym may stand between
     + _NUMBER.replace("num", "num2")
     + r"\s*(?:/|\s+tahun\s+|\s+of\s+)\s*"
     + _YEAR.replace("year", "year2")

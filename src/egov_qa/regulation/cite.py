@@ -93,13 +93,18 @@ def status_text(
 
 @dataclass(frozen=True, slots=True)
 class CitationQuery:
-    """A unit a query names: the regulation's token, the Pasal, its ayat and huruf, Penjelasan or not."""
+    """A unit a query names: the regulation's token, the Pasal, its ayat and huruf, Penjelasan or not.
+
+    ``words`` are the query's words for the regulation ("Permen PANRB 31/2014"): they tell one
+    ministry's Permen from another's of the same number and year.
+    """
 
     reference: str
     pasal: str
     ayat: str = ""
     huruf: str = ""
     penjelasan: bool = False
+    words: str = ""
 
 
 _ARTICLE_QUERY = re.compile(
@@ -129,4 +134,5 @@ def citation_query(text: str) -> CitationQuery | None:
         ayat=ayat.lower(),
         huruf=huruf.lower(),
         penjelasan=bool(_EXPLANATION.search(text)),
+        words=text[refs[0].start : refs[0].end],
     )

@@ -23,9 +23,9 @@ _ISSUED_BY_MANY = frozenset({"permen", "kepmen", "perban", "perda", "pergub", "p
 
 _LINE = re.compile(r"[^\n]*")
 # OCR writes "Pasa1 33", "Pasal 3l", "Pasal 5O", "Pasal 3 1": the number is read through it
-_PASAL = re.compile(r"^Pas[aA][lL1I]\s+(\d[\dOIl]{0,2}(?: \d)?[A-Z]?|[IVX]{1,4})\s*$")
-_PASAL_LINE = re.compile(r"^[ \t]*Pas[aA][lL1I]\s+(\d[\dOIl]{0,2}(?: \d)?[A-Z]?|[IVX]{1,4})[ \t]*$", re.MULTILINE)
-_PENJELASAN_PASAL = re.compile(r"^Pas[aA][lL1I]\s+(\d[\dOIl]{0,2}(?: \d)?[A-Z]?|[IVX]{1,4})\s*(?:$|(?=Cukup jelas))")
+_PASAL = re.compile(r"^Pas[aA][lL1IJ]\s+(\d[\dOIl]{0,2}(?: \d)?[A-Z]?|[IVX]{1,4})\s*$")
+_PASAL_LINE = re.compile(r"^[ \t]*Pas[aA][lL1IJ]\s+(\d[\dOIl]{0,2}(?: \d)?[A-Z]?|[IVX]{1,4})[ \t]*$", re.MULTILINE)
+_PENJELASAN_PASAL = re.compile(r"^Pas[aA][lL1IJ]\s+(\d[\dOIl]{0,2}(?: \d)?[A-Z]?|[IVX]{1,4})\s*(?:$|(?=Cukup jelas))")
 _BAB = re.compile(r"^BAB\s+([IVXLC]{1,7}[A-Z]?)\s*(?:[-–:.]\s*)?([A-Z][A-Z ,/&()-]*)?$")
 _BAGIAN = re.compile(r"^Bagian\s+(Ke[a-z]+(?: [A-Za-z]+)?)\s*$")
 _PARAGRAF = re.compile(r"^Paragraf\s+(\d{1,3}[A-Z]?)\s*(.*)$")
