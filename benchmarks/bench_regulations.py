@@ -31,7 +31,6 @@ from typing import Any
 
 from bench_ask_latency import worktree
 from bench_core import CORE_REGULATIONS, DATA, ROOT, machine
-
 from egov_qa.regulation import Regulation, parse_regulation
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -210,7 +209,7 @@ def part_ingest(baseline: str, rounds: int, out: Path) -> dict[str, Any]:
 def stored_texts(index: Path) -> dict[str, str]:
     """Return {doc_id without the corpus file prefix: cleaned text} as a version stored it."""
     manifest = json.loads((index / "manifest.json").read_text())
-    db = sqlite3.connect(index / manifest["store_file"])
+    db = sqlite3.connect(index / manifest["files"]["store"])
     rows = db.execute("SELECT doc_id, text FROM documents").fetchall()
     db.close()
     return {doc_id.split("#", 1)[1]: text for doc_id, text in rows}

@@ -12,10 +12,13 @@ from egov_qa.glossary import load_glossary
 from egov_qa.messages import labels
 from egov_qa.modelprep import DEFAULT_MODEL
 from egov_qa.records import Answer, Evidence, Hit
+from egov_qa.regulation.cite import CitationQuery
 from egov_qa.search import neutral_words
 from egov_qa.shortanswer import short_answer
 
 MAX_EVIDENCE = 3
+# a looked-up ayat or Pasal is given whole, up to this many sentences
+MAX_CITED_SENTENCES = 6
 # A pasted paragraph would otherwise have nearly every word of the passage marked.
 MAX_MARKED_TERMS = 12
 # Words that frame a question rather than say what it is about: not marked in the passages.
@@ -123,6 +126,35 @@ def build_answer(
     return Answer(
         question=question, language=language, answered=answered, confidence=confidence, threshold=threshold,
         evidence=evidence, hits=tuple(marked), message=message,
+    )  # fmt: skip
+
+
+def cited_answer(question: str, language: str, hits: Sequence[Hit], cited: CitationQuery) -> Answer:
+    """Answer a citation lookup ("Pasal 44 ayat (3) UU 25/2009"): the unit named is the evidence.
+
+    ``hits[0]`` holds the unit; its sentences in the named ayat or huruf (all of them when none
+    is named) are the evidence, with the sentence's own citation. The lookup is exact, so the
+    confidence is 1.0; the evidence scores are 0.0 (no scorer ranked them).
+    """
+    top = hits[0]
+    wanted = {(k, v) for k, v in (("ayat", cited.ayat), ("huruf", cited.huruf)) if v}
+    located = top.location
+    spans = [
+        (s, e) for s, e in top.sentences
+        if located is None or not wanted or wanted <= set(located.at(s).path)
+    ] or list(top.sentences)  # fmt: skip
+    spans = spans[:MAX_CITED_SENTENCES]
+    terms = marked_terms(question, language)
+    marked = [replace(h, highlights=tuple(spans) if k == 0 else h.highlights, terms=term_spans(h.text, terms))
+              for k, h in enumerate(hits)]  # fmt: skip
+    evidence = tuple(
+        Evidence(text=top.text[s:e], citation=top.citation_at(s), score=0.0, hit_rank=top.rank,
+                 chunk_id=top.chunk_id, start=top.start + s, end=top.start + e, chunk_start=s, chunk_end=e)
+        for s, e in spans
+    )  # fmt: skip
+    return Answer(
+        question=question, language=language, answered=True, confidence=1.0, threshold=0.0,
+        evidence=evidence, hits=tuple(marked), message=labels(language)["found"],
     )  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from egov_qa.answer import build_answer, term_groups, threshold_for
+from egov_qa.answer import build_answer, cited_answer, term_groups, threshold_for
 from egov_qa.chunking import page_of
 from egov_qa.config import Settings
 from egov_qa.embedding import Embedder, load_embedder
@@ -21,7 +21,7 @@ from egov_qa.manifest import Manifest
 from egov_qa.records import Answer, Article, Document, Hit, SearchResult
 from egov_qa.regulation import parse_regulation
 from egov_qa.regulation.chunks import unit_text
-from egov_qa.regulation.cite import citation_query
+from egov_qa.regulation.cite import CitationQuery, citation_query
 from egov_qa.search import (
     DEFAULT_FUSION,
     MODES,
@@ -93,7 +93,7 @@ class Index:
             QueryError: the query is empty, ``top_k`` is not positive, or the mode is unknown
                 or needs a lexical index this index does not have.
         """
-        result, query_vec = self._retrieve(query, top_k, mode, filters, fusion, query_vector)
+        result, query_vec, _ = self._retrieve(query, top_k, mode, filters, fusion, query_vector)
         if not highlight:
             return result
         scoring = self._score(query, result, query_vec)
@@ -107,8 +107,13 @@ class Index:
         filters: Filters | None,
         fusion: FusionWeights | None,
         query_vector: np.ndarray | None = None,
-    ) -> tuple[SearchResult, np.ndarray]:
-        """Validate, detect the language, embed the query once and rank; return hits and query vector."""
+    ) -> tuple[SearchResult, np.ndarray, CitationQuery | None]:
+        """Validate, detect the language, embed the query once and rank.
+
+        Returns:
+            The hits, the query vector, and the citation the query named when that unit was
+            found and put first.
+        """
         text = query.strip()
         if not any(ch.isalnum() for ch in text):
             raise QueryError("Empty query: type a question or some keywords. (Pertanyaan kosong: ketik pertanyaan.)")
@@ -139,7 +144,7 @@ class Index:
             ranked = put_first(ranked, found, top_k)
         hits = make_hits(self._reader, ranked)
         result = SearchResult(query=query, language=language, hits=tuple(hits), truncated=truncated, mode=mode)
-        return result, query_vec
+        return result, query_vec, cited if found is not None else None
 
     def _usable_mode(self, mode: Mode) -> Mode:
         """Fall back from hybrid to dense on an index built before the lexical index existed."""
@@ -210,7 +215,9 @@ class Index:
         """
         if threshold is not None and not 0.0 <= threshold <= 1.0:
             raise QueryError(f"threshold is a probability between 0 and 1, got {threshold}")
-        result, query_vec = self._retrieve(question, top_k, mode, filters, None)
+        result, query_vec, cited = self._retrieve(question, top_k, mode, filters, None)
+        if cited is not None:
+            return cited_answer(question, result.language, result.hits, cited)
         scoring = self._score(question, result, query_vec)
         hits = with_highlights(result.hits, scoring.units)
         limit = threshold if threshold is not None else self.answer_threshold

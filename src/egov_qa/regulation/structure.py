@@ -426,10 +426,13 @@ class _Parser:
             self.penjelasan_line(start, line)
 
     def opening_line(self, start: int, line: str) -> None:
-        if re.match(r"^Menimbang\b", line):
-            self.start("menimbang", start)
-        elif re.match(r"^Mengingat\b", line):
-            self.start("mengingat", start)
+        m = re.match(r"^(Menimbang|Mengingat)\b\s*:?\s*", line)
+        if m:
+            self.start(m.group(1).lower(), start)
+            item = _item(line[m.end() :], explained=False)  # "Menimbang : a. bahwa ..." opens item a
+            if item and self.open is not None:
+                at = self.text.find(line[m.end() :], start)
+                _push(self.open, at, *item, amending=False, line=line[m.end() :])
         elif re.match(r"^(?:Memperhatikan|Dengan Persetujuan|MEMUTUSKAN|Menetapkan)\b", line, re.IGNORECASE):
             self.close(start)
         elif self.open is not None:
