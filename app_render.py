@@ -156,6 +156,7 @@ def render_answer(answer: Answer, index: Index, filters: Filters) -> None:
     by_document: dict[str, list[Hit]] = {}
     for hit in answer.hits:
         by_document.setdefault(hit.doc_id, []).append(hit)
+    open_article_dialog(index, language)
     for hits in by_document.values():
         render_hit(hits[0], language, index)
         if len(hits) > 1:
@@ -208,9 +209,8 @@ def render_hit(hit: Hit, language: str, index: Index) -> None:
     location = hit.location
     if location is not None and location.part in ("pasal", "penjelasan") and location.pasal:
         label = t("open_article").format(pasal=location.pasal)
-        if st.button(label, key=f"article-{hit.chunk_id}-{hit.rank}"):
-            st.session_state["article"] = (hit.doc_id, location.pasal)
-            st.dialog(hit.title or hit.doc_id, width="large")(render_article)(index, language)
+        st.button(label, key=f"article-{hit.chunk_id}-{hit.rank}", on_click=_show_article,
+                  args=(hit.doc_id, location.pasal, hit.title or hit.doc_id))  # fmt: skip
     with st.expander(t("context")):
         doc = index.document(hit.doc_id)
         if doc is not None:
@@ -242,13 +242,24 @@ def regulation_html(text: str) -> str:
     return "".join(f"<p>{safe(' '.join(p))}</p>" for p in paragraphs)
 
 
-def _show_article(doc_id: str, pasal: str) -> None:
-    st.session_state["article"] = (doc_id, pasal)
+def _show_article(doc_id: str, pasal: str, title: str) -> None:
+    st.session_state["article"] = (doc_id, pasal, title)
+
+
+def _close_article() -> None:
+    st.session_state.pop("article", None)
+
+
+def open_article_dialog(index: Index, language: str) -> None:
+    """Show the Pasal a reader opened (it stays open across reruns until dismissed)."""
+    opened = st.session_state.get("article")
+    if opened:
+        st.dialog(opened[2], width="large", on_dismiss=_close_article)(render_article)(index, language)
 
 
 def render_article(index: Index, language: str) -> None:
     """Draw the Pasal a result stands in, whole, with its Penjelasan beside it and the Pasal around it."""
-    doc_id, pasal = st.session_state.get("article", ("", ""))
+    doc_id, pasal, title = st.session_state.get("article", ("", "", ""))
     article = index.article(doc_id, pasal)
     if article is None:
         st.warning(t("article_missing"))
@@ -263,11 +274,11 @@ def render_article(index: Index, language: str) -> None:
     back, here, forward = st.columns([1, 3, 1])
     if article.previous:
         back.button(t("previous_article").format(pasal=article.previous), key="article-prev",
-                    on_click=_show_article, args=(doc_id, article.previous))  # fmt: skip
+                    on_click=_show_article, args=(doc_id, article.previous, title))  # fmt: skip
     here.code(cite.text(language), language=None, wrap_lines=True)
     if article.following:
         forward.button(t("next_article").format(pasal=article.following), key="article-next",
-                       on_click=_show_article, args=(doc_id, article.following))  # fmt: skip
+                       on_click=_show_article, args=(doc_id, article.following, title))  # fmt: skip
     text_col, explanation_col = st.columns(2)
     text_col.markdown(f"**{plain(t('article_text').format(pasal=article.pasal))}**")
     text_col.markdown(f'<div class="egov-card egov-article">{regulation_html(article.text)}</div>',

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from egov_qa import Document, Index, Settings, build_index, load_index
 from egov_qa.manifest import MANIFEST_NAME
 
-from .conftest import ROOT
+from .conftest import ROOT, shared
 
 APP = str(ROOT / "app.py")
 
@@ -277,3 +277,27 @@ def test_the_short_answer_is_bold_inside_the_escaped_evidence_sentence() -> None
     assert f"<strong>{safe('Kementerian PANRB')}</strong>" in out
     assert "<SPBE>" not in out and safe("<SPBE>") in out
     assert render.answer_sentence_html(sentence, None) == safe(sentence)
+
+
+def test_a_regulation_is_cited_by_pasal_and_opens_with_its_penjelasan(tmp_path: Path, fake_settings: Settings) -> None:
+    pages = json.loads(
+        next(
+            line
+            for line in shared("regulations_id", "documents.jsonl").open(encoding="utf-8")
+            if '"UU-2009-025-PELAYANAN-PUBLIK"' in line[:80]
+        )  # fmt: skip
+    )["pages"]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "uu.jsonl").write_text(json.dumps({"id": "UU-25-2009", "pages": pages}) + "\n", encoding="utf-8")
+    build_index(corpus, fake_settings.index_dir, settings=fake_settings)
+    at = ask(run_app(), "Pasal 21 UU 25/2009")
+    page = html_of(at)
+    assert "<b>UU 25&#47;2009 Pasal 21, hlm&#46; 20</b>" in page  # the card cites the Pasal, escaped
+    opener = next(b for b in at.button if b.label == "Buka Pasal 21 dalam peraturan")
+    at = opener.click().run()
+    page = html_of(at)
+    assert "Bunyi Pasal 21" in page and "Penjelasan" in page
+    assert safe("Peraturan perundang-undangan yang menjadi dasar") in page  # its Penjelasan, beside it
+    at = next(b for b in at.button if b.label == "Pasal 22 ›").click().run()
+    assert "Bunyi Pasal 22" in html_of(at)

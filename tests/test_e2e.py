@@ -6,6 +6,7 @@ and also to $EGOV_QA_SCREENSHOTS_DIR when set (that is how docs/screenshots/ is 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -22,7 +23,7 @@ import pytest
 
 from egov_qa import Settings, build_index, interface, labels
 
-from .conftest import MODELS_CACHE, ROOT, free_port
+from .conftest import MODELS_CACHE, ROOT, free_port, shared
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTICLE = """---
@@ -54,9 +55,20 @@ def protected_server(tmp_path: Path) -> Iterator[str]:
     yield from _serve(tmp_path, "--host", "0.0.0.0", "--admin-password", "kunci-uji")
 
 
-def _serve(tmp_path: Path, *extra: str) -> Iterator[str]:
+@pytest.fixture
+def regulation_server(tmp_path: Path) -> Iterator[str]:
+    """The shipped corpus and UU 25/2009 (its page texts from ../shared/data as a JSONL line)."""
+    with open(shared("regulations_id", "documents.jsonl"), encoding="utf-8") as fh:
+        row = json.loads(next(line for line in fh if '"UU-2009-025-PELAYANAN-PUBLIK"' in line[:80]))
+    line = json.dumps({"id": "UU-2009-025", "pages": row["pages"], "type": "UU", "year": 2009})
+    yield from _serve(tmp_path, extra_files={"uu-25-2009.jsonl": line + "\n"})
+
+
+def _serve(tmp_path: Path, *extra: str, extra_files: dict[str, str] | None = None) -> Iterator[str]:
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(ROOT / "corpus", corpus)
+    for name, text in (extra_files or {}).items():
+        (corpus / name).write_text(text, encoding="utf-8")
     build_index(corpus, index, settings=Settings(models_dir=MODELS_CACHE))
     port = free_port()
     env = {**os.environ, "EGOV_QA_MODELS_DIR": str(MODELS_CACHE)}
@@ -245,3 +257,26 @@ def test_corpus_management_needs_the_password_and_asks_again_for_each_deletion(
         expect(page.get_by_text("Dihapus: spbe-arsitektur-dan-indeks.md")).to_be_visible()
         expect(page.get_by_role("button", name="Hapus dan perbarui indeks")).to_be_disabled()  # asked anew
         _shoot(page, tmp_path, "corpus-protected.png")
+
+
+def test_a_regulation_is_cited_by_pasal_and_its_pasal_opens_with_the_penjelasan(
+    regulation_server: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    with _chromium(tmp_path) as (_, page):
+        page.goto(regulation_server)
+        _ask(page, "Berapa hari penyelenggara wajib menanggapi pengaduan masyarakat?")
+        expect(page.get_by_text("Bagian teks terkait")).to_be_visible()
+        expect(page.get_by_text(re.compile(r"UU 25/2009 Pasal \d+")).first).to_be_visible()
+        _shoot(page, tmp_path, "regulation-answer.png")
+
+        _ask(page, "Pasal 21 UU 25/2009")  # a citation: that Pasal first
+        expect(page.get_by_text("UU 25/2009 Pasal 21, hlm. 20").first).to_be_visible()
+        page.get_by_role("button", name="Buka Pasal 21 dalam peraturan").click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog.get_by_text("Bunyi Pasal 21")).to_be_visible()
+        expect(dialog.get_by_text("Peraturan perundang-undangan yang menjadi dasar")).to_be_visible()  # Penjelasan
+        _shoot(page, tmp_path, "regulation-article.png")
+        dialog.get_by_role("button", name="Pasal 22 ›").click()
+        expect(dialog.get_by_text("Bunyi Pasal 22")).to_be_visible()

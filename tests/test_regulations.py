@@ -359,3 +359,16 @@ def test_an_index_from_before_regulations_were_parsed_still_answers(tmp_path: Pa
     assert hit.location is None and hit.regulation is None
     assert hit.citation.text("id").startswith("UU 25/2009 tentang Pelayanan Publik, hlm.")
     index.close()
+
+
+def test_a_regulation_as_plain_text_is_read_as_one(tmp_path: Path, fake_settings: Settings) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "uu-25-2009.txt").write_text(document(UU_25).text, encoding="utf-8")
+    build_index(corpus, fake_settings.index_dir, settings=fake_settings)
+    index = load_index(fake_settings.index_dir, settings=fake_settings)
+    assert index.document_titles() == {"uu-25-2009.txt": "UU 25/2009 tentang Pelayanan Publik"}
+    hit = index.search("Pasal 18 UU 25/2009", top_k=1)[0]
+    assert hit.location is not None and hit.location.pasal == "18"
+    assert hit.citation.text("en") == "Law 25/2009, Article 18"  # plain text has no pages
+    index.close()

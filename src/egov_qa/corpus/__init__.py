@@ -20,6 +20,7 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jso
 MAX_FILE_BYTES = 50 * 1024 * 1024
 LONG_RUN = 1000
 _LONG_RUN = re.compile(rf"\S{{{LONG_RUN + 1},}}")
+_FILE_NAME = re.compile(r"\.(?:rtf|docx?|pdf|odt)$", re.IGNORECASE)
 
 __all__ = ["MAX_FILE_BYTES", "SUPPORTED_SUFFIXES", "CorpusRead", "read_corpus", "read_file"]
 
@@ -140,7 +141,9 @@ def read_file(path: Path, root: Path, out: CorpusRead) -> None:
         if not doc.text.strip():
             out.skipped.append(Skipped(doc.doc_id, "no readable text (only long runs without spaces: encoded data?)"))
             continue
-        out.documents.append(doc if doc.title else replace(doc, title=_title_of(doc.text) or _title_from_name(path)))
+        if not doc.title or _FILE_NAME.search(doc.title):  # none, or a PDF's "UU 11 Tahun 2008.rtf"
+            doc = replace(doc, title=_title_of(doc.text) or doc.title or _title_from_name(path))
+        out.documents.append(doc)
 
 
 def read_corpus(root: Path, *, on_file: Callable[[Path], None] | None = None) -> CorpusRead:

@@ -10,6 +10,7 @@ import yaml
 from egov_qa.corpus.clean import clean_news
 from egov_qa.errors import CorpusError
 from egov_qa.records import Document
+from egov_qa.regulation import parse_identity
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _MAX_NESTING = 20
@@ -111,7 +112,7 @@ def text_document(doc_id: str, text: str, *, markdown: bool = False) -> Document
     if markdown:
         body = _markdown_to_text(body)
     title = str(front.get("title") or "")
-    if not title:
+    if not title and parse_identity(body) is None:  # a regulation's first line is its type, not a title
         title, body = _first_line_title(body)
     cleaned, found = clean_news(body)
     meta: dict[str, Any] = {**found}
