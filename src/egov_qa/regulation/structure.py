@@ -44,6 +44,7 @@ _DIKTUM = re.compile(r"^(" + "|".join(_ORDINALS) + r"|KEDUA BELAS|KETIGA BELAS|K
 _CLOSING = re.compile(r"^(?:Ditetapkan|Disahkan)\s+di\b")
 _CLOSING_LINE = re.compile(r"^\s*(?:Ditetapkan|Disahkan)\s+di\b", re.MULTILINE)
 _LAMPIRAN = re.compile(r"^LAMPIRAN(?:\s+[IVX]+)?\b")
+_ANNEX_OPENING = re.compile(r"^(?:PERATURAN|UNDANG-UNDANG|KEPUTUSAN|INSTRUKSI)\b")
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
 _SMALL_WORDS = frozenset("dan di atau atas tentang dalam bagi yang untuk ke dari pada serta oleh dengan".split())
 
@@ -174,6 +175,10 @@ _NOMOR = re.compile(
     r"(?:N|\}\.I|I\{)\s?[O0]\s?M\s?[O0]\s?R\s*:?\s*(?P<num>[0-9OoIlTiL|]{1,5}(?:/[A-Z.0-9]+)*?)\s*"
     r"(?:/|TAHUN\s*)(?P<year>[0-9OoIlTiL|][.]?[0-9OoIlTiL|.]{3,5})"
 )
+# a ministry's own numbering: "NOMOR 10/PERMEN-KP/2020", "NOMOR : PER- 368/MENKO/POLHUKAM/10/2009"
+_NOMOR_CODED = re.compile(
+    r"N\s?[O0]\s?M\s?[O0]\s?R\s*:?\s*(?:[A-Z]{1,4}\s?[.-]\s?)?(?P<num>\d{1,4})\s*/[^\n]{0,60}?/\s*(?P<year>(?:19|20)\d\d)\b"
+)
 _KINDS = (  # compact (no spaces, lower-case) forms of the types, longest first
     ("peraturanpemerintahpenggantiundang-undang", "perppu"),
     ("peraturanpemerintahpenggantiundangundang", "perppu"),
@@ -211,7 +216,7 @@ def _fix_numbers(text: str) -> str:
 
 def _kind(before: str) -> str | None:
     """Return the type named last in ``before`` (the words ahead of "NOMOR"), e.g. "pp"."""
-    compact = re.sub(r"\s+", "", before.lower())
+    compact = re.sub(r"\s+", "", re.sub(r"[‐‑‒–—―]", "-", before.lower()))
     best: tuple[int, int, str] | None = None
     for form, kind in _KINDS:  # the type written last wins; of two ending together, the longer
         at = compact.rfind(form)
@@ -229,7 +234,7 @@ def parse_identity(text: str) -> Identity | None:
     head = text[:3000]
     stop = re.search(r"^\s*(?:Menimbang|Dalam rangka|Sehubungan|MEMUTUSKAN|Mengingat)\b", head, re.MULTILINE)
     opening = head[: stop.start()] if stop else head[:1500]
-    m = _NOMOR.search(opening)
+    m = _NOMOR_CODED.search(opening) or _NOMOR.search(opening)
     if m is None:
         return None
     kind = _kind(opening[max(0, m.start() - 250) : m.start()])
@@ -419,7 +424,7 @@ class _Parser:
         if (line == "PENJELASAN" or re.match(r"^PENJELASAN\s+ATAS\b", line)) and self.explains(start):
             self.close(start)
             self.section, self.penjelasan_last = "penjelasan", None
-        elif _LAMPIRAN.match(line) and self.section in ("closing", "penjelasan"):
+        elif self.section in ("closing", "penjelasan") and (_LAMPIRAN.match(line) or self.annexed(start, line)):
             self.start("lampiran", start)
             self.section = "lampiran"
         elif self.section == "penjelasan":
@@ -439,6 +444,17 @@ class _Parser:
             item = _item(line, explained=False)
             if item:
                 _push(self.open, start, *item, amending=False, line=line)
+
+    def annexed(self, start: int, line: str) -> bool:
+        """Tell whether another regulation's text begins here (a Perppu set into law, annexed whole)."""
+        if not _ANNEX_OPENING.match(line) or not line.isupper():
+            return False
+        m = _NOMOR.search(self.text[start : start + 300])
+        ident = self.reg.identity
+        if m is None or ident is None:
+            return False
+        number = fix_number(m.group("num").split("/")[0]).lstrip("0")
+        return (number, fix_number(m.group("year"))[:4]) != (ident.number, ident.year)
 
     def explains(self, start: int) -> bool:
         """Tell whether the Penjelasan opening at ``start`` is this regulation's, not an annexed one's."""
