@@ -175,6 +175,8 @@ def _drop_filter(key: str, value: Any) -> None:
     """Remove one value of a kept filter (a chip's ✕), then let its widget start from the kept value."""
     if key == "f_years":
         st.session_state.pop("f_years", None)
+    elif key == "f_hide_repealed":
+        st.session_state[key] = False
     else:
         st.session_state[key] = [v for v in st.session_state.get(key, []) if v != value]
     forget_widgets(key)
@@ -185,14 +187,16 @@ def render_filter_chips(filters: Filters, shown: int) -> None:
     chips = [(key, value) for key in _FILTER_KEYS for value in st.session_state.get(key, [])]
     if filters.year_from is not None or filters.year_to is not None:
         chips.append(("f_years", f"{filters.year_from}–{filters.year_to}"))
+    if filters.hide_repealed:
+        chips.append(("f_hide_repealed", ""))
     if not chips:
         return
     st.caption(f"{t('active_filters')} · {shown} {t('passages_shown')}")
     cols = st.columns(min(len(chips), 4))
     for i, (key, value) in enumerate(chips):
-        label = t(_FILTER_KEYS.get(key, "year"))
+        label = t("hide_repealed") if key == "f_hide_repealed" else t(_FILTER_KEYS.get(key, "year"))
         cols[i % len(cols)].button(
-            f"✕ {label}: {plain(str(value))}",  # a button's label is Markdown: corpus text is escaped
+            f"✕ {label}: {plain(str(value))}" if value else f"✕ {label}",  # a label is Markdown: text escaped
             key=f"chip-{key}-{value}",
             on_click=_drop_filter,
             args=(key, value),
@@ -254,7 +258,8 @@ def open_article_dialog(index: Index, language: str) -> None:
     """Show the Pasal a reader opened (it stays open across reruns until dismissed)."""
     opened = st.session_state.get("article")
     if opened:
-        st.dialog(opened[2], width="large", on_dismiss=_close_article)(render_article)(index, language)
+        title = plain(opened[2])  # a dialog's title is Markdown: a document's title is shown as text
+        st.dialog(title, width="large", on_dismiss=_close_article)(render_article)(index, language)
 
 
 def render_article(index: Index, language: str) -> None:

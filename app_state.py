@@ -168,12 +168,13 @@ def state_from_url() -> None:
     state["top_k"] = k if k is not None and 1 <= k <= 20 else 5
     for param, key in FILTER_PARAMS.items():
         state[key] = list(dict.fromkeys(params.get(param, [])))
+    state["f_hide_repealed"] = first.get("repealed") == "hide"
     low, high = _number(first.get("from", "")), _number(first.get("to", ""))
     if low is not None and high is not None and low <= high:
         state["f_years"] = (low, high)
     else:
         state.pop("f_years", None)
-    forget_widgets("mode", "top_k", "f_years", *FILTER_PARAMS.values())
+    forget_widgets("mode", "top_k", "f_years", "f_hide_repealed", *FILTER_PARAMS.values())
 
 
 def state_to_url(question: str, options: dict[str, Any]) -> None:
@@ -189,6 +190,8 @@ def state_to_url(question: str, options: dict[str, Any]) -> None:
                                                  ("category", filters.categories)) if v})  # fmt: skip
         if filters.year_from is not None and filters.year_to is not None:
             params.update({"from": [str(filters.year_from)], "to": [str(filters.year_to)]})
+        if filters.hide_repealed:
+            params["repealed"] = ["hide"]
     if params != _url_params():
         st.query_params.from_dict(params)
     st.session_state["_url"] = params

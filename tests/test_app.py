@@ -301,3 +301,50 @@ def test_a_regulation_is_cited_by_pasal_and_opens_with_its_penjelasan(tmp_path: 
     assert safe("Peraturan perundang-undangan yang menjadi dasar") in page  # its Penjelasan, beside it
     at = next(b for b in at.button if b.label == "Pasal 22 ›").click().run()
     assert "Bunyi Pasal 22" in html_of(at)
+
+
+def _regulations_corpus(tmp_path: Path, rows: dict[str, dict]) -> Path:
+    wanted = set(rows)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir(exist_ok=True)
+    with (
+        shared("regulations_id", "documents.jsonl").open(encoding="utf-8") as fh,
+        open(corpus / "regs.jsonl", "w", encoding="utf-8") as out,
+    ):
+        for line in fh:
+            doc_id = json.loads(line[: line.index('"type"') - 2] + "}")["doc_id"]
+            if doc_id in wanted:
+                out.write(json.dumps({"id": doc_id, "pages": json.loads(line)["pages"], **rows[doc_id]}) + "\n")
+    return corpus
+
+
+def test_hiding_repealed_regulations_shows_a_chip_and_a_link(tmp_path: Path, fake_settings: Settings) -> None:
+    old = "PERPRES-2010-016-PENGGUNAAN-BAHASA-INDONESIA-DALAM-PIDATO-RESMI-PRESIDEN-DAN-ATAU-WAKIL-PRESIDEN-SERTA-PEJABAT-NEGARA-LAINNYA"
+    new = "PERPRES-2019-062-PENGGUNAAN-BAHASA-INDONESIA"
+    corpus = _regulations_corpus(tmp_path, {old: {}, new: {}})
+    build_index(corpus, fake_settings.index_dir, settings=fake_settings)
+    at = run_app()
+    at.checkbox(key="w_f_hide_repealed").check().run()
+    at = ask(at, "bahasa Indonesia dalam pidato resmi presiden")
+    page = html_of(at)
+    assert "Perpres 16&#47;2010" not in page and "Perpres 63&#47;2019" in page
+    chip = next(b for b in at.button if b.label == "✕ Sembunyikan peraturan yang sudah dicabut")
+    assert at.query_params["repealed"] in ("hide", ["hide"])  # the link keeps the filter
+    at = chip.click().run()
+    assert "Perpres 16&#47;2010 Pasal" in html_of(at) and "dicabut dengan Perpres 63&#47;2019" in html_of(at)
+
+
+def test_the_opened_pasal_shows_a_crafted_title_as_text(tmp_path: Path, fake_settings: Settings) -> None:
+    title = "![x](https://evil.example/t.png) [klik](https://evil.example)"
+    corpus = _regulations_corpus(tmp_path, {"UU-2009-025-PELAYANAN-PUBLIK": {"title": title}})
+    build_index(corpus, fake_settings.index_dir, settings=fake_settings)
+    at = ask(run_app(), "Pasal 21 UU 25/2009")
+    at = next(b for b in at.button if b.label == "Buka Pasal 21 dalam peraturan").click().run()
+
+    def blocks(node):  # noqa: ANN001, ANN202
+        for child in getattr(node, "children", {}).values():
+            yield child
+            yield from blocks(child)
+
+    dialogs = [b for b in blocks(at._tree) if type(b).__name__ == "Block" and b.proto.WhichOneof("type") == "dialog"]
+    assert dialogs and dialogs[0].proto.dialog.title == plain(title)

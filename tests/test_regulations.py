@@ -141,6 +141,65 @@ def test_repeals_are_read_whole_or_in_part() -> None:
     assert "perpres_165_2014" in [t for t, _ in kemenpan.partly_repeals]
 
 
+def test_an_amendments_quoted_headings_belong_to_the_amended_law() -> None:
+    reg = parse_regulation(document("UU-2018-002-PERUBAHAN-II-UU-NO-17-2014-TENTANG-MPR-DPR-DPD-DAN-DPRD").text)
+    assert reg is not None and [u.pasal for u in reg.articles] == ["I", "II"]
+    first, second = reg.articles
+    assert second.start - first.start > 20_000  # Pasal I runs through the quoted BAB and Bagian
+    assert not second.bab and not second.bagian
+
+
+def test_an_instructions_signature_is_not_its_last_instruction() -> None:
+    doc = document("INPRES-2020-006-PENINGKATAN-DISIPLIN-DAN-PENEGAKAN-HUKUM-PROTOKOL-COVID-19")
+    reg = parse_regulation(doc.text)
+    assert reg is not None
+    last = [u for u in reg.units if u.part == "diktum"][-1]
+    assert "JOKO WIDODO" not in doc.text[last.start : last.end]
+
+
+def test_a_title_wrapped_onto_an_ordinal_is_no_instruction() -> None:
+    text = (
+        "UNDANG-UNDANG REPUBLIK INDONESIA\nNOMOR 2 TAHUN 2018\nTENTANG\nPERUBAHAN\n"
+        "KEDUA ATAS UNDANG-UNDANG NOMOR 17 TAHUN 2014\n\nMenimbang : a. bahwa x;\n\nMEMUTUSKAN:\n\nPasal I\nIsi.\n"
+    )
+    reg = parse_regulation(text)
+    assert reg is not None and not [u for u in reg.units if u.part == "diktum"]
+    instruction = "INSTRUKSI PRESIDEN\nNOMOR 9 TAHUN 2020\nTENTANG\nX\n\nMEMUTUSKAN:\n" + "".join(
+        f"{o} : Melaksanakan tugas {i}.\n"
+        for i, o in enumerate(
+            [
+                "KESATU",
+                "KEDUA",
+                "KETIGA",
+                "KEEMPAT",
+                "KELIMA",
+                "KEENAM",
+                "KETUJUH",
+                "KEDELAPAN",
+                "KESEMBILAN",
+                "KESEPULUH",
+                "KESEBELAS",
+                "KEDUA BELAS",
+            ]
+        )  # fmt: skip
+    )
+    reg = parse_regulation(instruction)
+    assert reg is not None and [u.pasal for u in reg.units if u.part == "diktum"][-2:] == ["KESEBELAS", "KEDUA BELAS"]
+
+
+def test_a_repeal_names_the_type_written_beside_the_number() -> None:
+    text = (
+        "PERATURAN PEMERINTAH REPUBLIK INDONESIA\nNOMOR 25 TAHUN 2020\nTENTANG\nX\n\nMEMUTUSKAN:\n\nPasal 1\n"
+        "Pada saat Peraturan Pemerintah ini mulai berlaku, Keputusan Presiden Nomor 14 Tahun 1993 tentang Y "
+        "dicabut dan dinyatakan tidak berlaku.\n\nPasal 2\nUndang-Undang Nomor 1 Tahun 1950 dicabut dan "
+        "dinyatakan tidak berlaku sepanjang mengatur Z.\n"
+    )
+    reg = parse_regulation(text)
+    assert reg is not None
+    assert reg.repeals == (("keppres_14_1993", "Keputusan Presiden Nomor 14 Tahun 1993"),)
+    assert [t for t, _ in reg.partly_repeals] == ["uu_1_1950"]  # "sepanjang ...": in so far as
+
+
 def test_an_article_is_not_a_regulation() -> None:
     assert (
         parse_regulation(Path(__file__).parents[1].joinpath("corpus", "egov-indonesia-2024-11-19.txt").read_text())
@@ -213,7 +272,7 @@ def test_citations_read_as_people_cite_the_law_in_both_languages() -> None:
     assert cite.text("id") == "UU 25/2009 Pasal 21 huruf c, hlm. 20"
     assert cite.text("en") == "Law 25/2009, Article 21(c), p. 20"
     deep = Location("pasal", "5", (("ayat", "2"), ("huruf", "a"), ("angka", "3")))
-    assert deep.text("id") == "Pasal 5 ayat (2) huruf a angka 3" and deep.text("en") == "Article 5(2)(a)(3)"
+    assert deep.text("id") == "Pasal 5 ayat (2) huruf a angka 3" and deep.text("en") == "Article 5(2)(a) point 3"
     assert Location("penjelasan", "29").text("id") == "Penjelasan Pasal 29"
     assert Location("penjelasan", "29").text("en") == "Elucidation of Article 29"
     amended = Citation("d", "t", regulation=RegulationInfo("uu_11_2008", amended_by=("uu_19_2016",)))
@@ -234,6 +293,8 @@ def test_citations_read_as_people_cite_the_law_in_both_languages() -> None:
         ("Pasal 3 Peraturan Presiden Nomor 95 Tahun 2018", ("perpres_95_2018", "3", "", "", False)),
         ("pasal 2 Permen PANRB 31/2014", ("permen_31_2014", "2", "", "", False)),
         ("Pasal 15 huruf c UU 25/2009", ("uu_25_2009", "15", "", "c", False)),
+        ("Bunyi pasal 21 UU 25/2009 tentang Pelayanan Publik", ("uu_25_2009", "21", "", "", False)),
+        ("Menurut UU 25/2009, apa isi Pasal 27 UU 11/2008?", ("uu_11_2008", "27", "", "", False)),  # the one beside it
     ],
 )
 def test_citation_lookups_are_read_in_the_forms_people_type(query: str, expected: tuple) -> None:
@@ -242,9 +303,17 @@ def test_citation_lookups_are_read_in_the_forms_people_type(query: str, expected
     assert (found.reference, found.pasal, found.ayat, found.huruf, found.penjelasan) == expected
 
 
-def test_a_question_naming_no_article_is_no_lookup() -> None:
+def test_definitions_are_looked_up_by_angka() -> None:
+    found = citation_query("Article 1 point 5 of Law 11/2008")
+    assert found is not None and (found.pasal, found.angka) == ("1", "5")
+    assert Location("pasal", "1", (("angka", "5"),)).text("en") == "Article 1 point 5"
+
+
+def test_a_question_about_an_article_or_naming_none_is_no_lookup() -> None:
     assert citation_query("Apa isi UU 25/2009 tentang pengaduan?") is None
     assert citation_query("Pasal berapa yang mengatur pengaduan?") is None
+    # asks what sanction follows from breaking Pasal 27 (that is another Pasal): searched as a question
+    assert citation_query("Apa sanksi bagi pelanggar Pasal 27 ayat (3) UU 11/2008?") is None
 
 
 @pytest.fixture(scope="module")
@@ -283,6 +352,18 @@ def test_a_citation_lookup_returns_that_unit_first(
         assert (top.location.part, top.location.pasal) == (part, pasal)
         if ayat:
             assert any(("ayat", ayat) in path for _, path in top.location.marks) or ("ayat", ayat) in top.location.path
+    index.close()
+
+
+def test_a_lookup_of_a_missing_ayat_or_an_unknown_regulation_is_not_claimed(
+    regulation_index: tuple[Path, Settings],
+) -> None:
+    index = load_index(regulation_index[0], settings=regulation_index[1])
+    answer = index.ask("Pasal 44 ayat 9 UU 25/2009")  # UU 25/2009 Pasal 44 has five ayat
+    assert answer.hits[0].location is not None and answer.hits[0].location.pasal == "44"  # the Pasal, first
+    assert answer.confidence < 1.0  # but not answered as if ayat (9) had been found
+    other = index.ask("Pasal 2 Permen ESDM 1/2020")  # no such regulation indexed
+    assert other.confidence < 1.0
     index.close()
 
 

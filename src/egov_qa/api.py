@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +20,7 @@ from egov_qa.filters import Facets, Filters, IndexFacets, document_facets
 from egov_qa.language import detect_language
 from egov_qa.manifest import Manifest
 from egov_qa.records import Answer, Article, Document, Hit, SearchResult
-from egov_qa.regulation import parse_regulation
+from egov_qa.regulation import Regulation, parse_regulation
 from egov_qa.regulation.chunks import unit_text
 from egov_qa.regulation.cite import CitationQuery, citation_query
 from egov_qa.search import (
@@ -39,6 +40,7 @@ from egov_qa.store import IndexReader
 __all__ = ["Index", "load_index"]
 logger = logging.getLogger(__name__)
 _QUERY_RESERVE = 16
+_PARSED_KEPT = 16  # regulations kept parsed for Index.article
 MAX_TOP_K = 100  # every hit's sentences are scored: the cap keeps one request's work bounded
 
 
@@ -53,6 +55,8 @@ class Index:
         self._facets: dict[str, Facets] | None = None
         self._chunk_docs: dict[int, str] | None = None
         self._warned_lexical = False
+        self._parsed: dict[str, Regulation | None] = {}
+        self._parsed_lock = threading.Lock()
 
     @property
     def manifest(self) -> Manifest:
@@ -111,8 +115,8 @@ class Index:
         """Validate, detect the language, embed the query once and rank.
 
         Returns:
-            The hits, the query vector, and the citation the query named when that unit was
-            found and put first.
+            The hits, the query vector, and the citation the query named when that very unit
+            (its ayat or huruf too) was found and put first.
         """
         text = query.strip()
         if not any(ch.isalnum() for ch in text):
@@ -141,10 +145,10 @@ class Index:
         cited = citation_query(text)
         found = lookup(self._reader, cited, allowed) if cited is not None else None
         if found is not None:
-            ranked = put_first(ranked, found, top_k)
+            ranked = put_first(ranked, found[0], top_k)
         hits = make_hits(self._reader, ranked)
         result = SearchResult(query=query, language=language, hits=tuple(hits), truncated=truncated, mode=mode)
-        return result, query_vec, cited if found is not None else None
+        return result, query_vec, cited if found is not None and found[1] else None
 
     def _usable_mode(self, mode: Mode) -> Mode:
         """Fall back from hybrid to dense on an index built before the lexical index existed."""
@@ -258,7 +262,7 @@ class Index:
     def article(self, doc_id: str, pasal: str) -> Article | None:
         """Return Pasal ``pasal`` of the regulation ``doc_id`` whole, with its Penjelasan; None if there is none."""
         doc = self._reader.document(doc_id)
-        reg = parse_regulation(doc.text) if doc is not None else None
+        reg = self._regulation(doc) if doc is not None else None
         unit = reg.article(pasal) if reg is not None else None
         if doc is None or reg is None or unit is None:
             return None
@@ -277,6 +281,15 @@ class Index:
             following=numbers[at + 1] if at + 1 < len(numbers) else None,
             regulation=self._reader.regulation_infos().get(doc_id),
         )
+
+    def _regulation(self, doc: Document) -> Regulation | None:
+        """Parse a stored regulation once: a reader paging through its Pasal asks for it again and again."""
+        with self._parsed_lock:  # the app's sessions share one Index
+            if doc.doc_id not in self._parsed:
+                if len(self._parsed) >= _PARSED_KEPT:
+                    self._parsed.pop(next(iter(self._parsed)))
+                self._parsed[doc.doc_id] = parse_regulation(doc.text)
+            return self._parsed[doc.doc_id]
 
     def document(self, doc_id: str) -> Document | None:
         """Return a stored document (cleaned text, title, metadata) by id, or None."""

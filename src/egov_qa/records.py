@@ -107,13 +107,15 @@ class RegulationInfo:
     """What a document is as a regulation: its reference token and the indexed ones that amend or repeal it.
 
     The others are named by their tokens (``uu_19_2016``); ``partly_repealed_by`` are those that
-    repeal some of its provisions ("ketentuan mengenai ... dicabut").
+    repeal some of its provisions ("ketentuan mengenai ... dicabut"). ``issuer`` is the code of the
+    ministry of a Permen ("dagri"), which names it: "Permendagri 7/2019".
     """
 
     reference: str
     amended_by: tuple[str, ...] = ()
     repealed_by: tuple[str, ...] = ()
     partly_repealed_by: tuple[str, ...] = ()
+    issuer: str = ""
 
     @property
     def repealed(self) -> bool:
@@ -122,7 +124,7 @@ class RegulationInfo:
 
     def name(self, language: str) -> str:
         """Return the regulation's short name: "UU 25/2009" / "Law 25/2009"."""
-        return short_name(self.reference, language)
+        return short_name(self.reference, language, self.issuer)
 
 
 @dataclass(frozen=True, slots=True)

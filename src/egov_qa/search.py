@@ -19,6 +19,7 @@ by ``benchmarks/bench_hybrid.py`` (see docs/BENCHMARKS.md).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -30,7 +31,7 @@ from egov_qa.glossary import Glossary, load_glossary
 from egov_qa.highlight import sentence_spans
 from egov_qa.records import Hit, Location
 from egov_qa.regulation.cite import CitationQuery
-from egov_qa.regulation.structure import names
+from egov_qa.regulation.relations import ISSUED_BY_MANY, issuer_words
 from egov_qa.store import IndexReader
 
 Mode = Literal["dense", "lexical", "hybrid"]
@@ -195,28 +196,36 @@ def _holds(location: Location, query: CitationQuery) -> bool:
     part = "penjelasan" if query.penjelasan else "pasal"
     if location.part != part or location.pasal != query.pasal:
         return False
-    wanted = tuple((k, v) for k, v in (("ayat", query.ayat), ("huruf", query.huruf)) if v)
+    wanted = tuple((k, v) for k, v in (("ayat", query.ayat), ("huruf", query.huruf), ("angka", query.angka)) if v)
     if not wanted:
         return True
     paths = [location.path, *(p for _, p in location.marks)]
     return any(all(item in path for item in wanted) for path in paths)
 
 
-def lookup(reader: IndexReader, query: CitationQuery, allowed: set[int] | None = None) -> int | None:
-    """Return the chunk holding the unit a citation names ("Pasal 21 UU 25/2009"), or None.
+def lookup(reader: IndexReader, query: CitationQuery, allowed: set[int] | None = None) -> tuple[int, bool] | None:
+    """Return the chunk holding the unit a citation names ("Pasal 21 UU 25/2009") and whether it is that unit.
 
-    A Penjelasan that only says "Cukup jelas." has no chunk of its own: its Pasal is returned.
-    Where the named ayat or huruf is not found, the Pasal's first chunk is.
+    A Penjelasan that only says "Cukup jelas." has no chunk of its own, and an ayat or huruf
+    may not exist: then the Pasal's first chunk is returned, not as the unit itself (False).
+    None when the regulation or the Pasal is not in the index, or when the query does not
+    tell which of several regulations of that number it means.
     """
     rows = reader.regulations()
     docs = [d for d, row in rows.items() if row["reference"] == query.reference]
-    docs.sort(key=lambda d: not names(query.words, query.reference, rows[d]["opening"]))  # the issuer named first
+    # "Permen ESDM 1/2020": ESDM's, not another ministry's Permen 1/2020 (laws are told apart by number)
+    named_by = issuer_words(query.words) if query.reference.split("_", 1)[0] in ISSUED_BY_MANY else set()
+    if named_by:
+        docs = [d for d in docs if named_by <= set(re.findall(r"[a-z]+", rows[d]["opening"].lower()))]
+    if len(docs) != 1:
+        return None  # none, or several that the query does not tell apart
     for doc_id in docs:
         located = [(c, loc) for c, loc in reader.chunk_locations(doc_id) if allowed is None or c in allowed]
-        for wanted in (query, replace(query, ayat="", huruf=""), replace(query, penjelasan=False, ayat="", huruf="")):
+        whole = replace(query, ayat="", huruf="", angka="")
+        for exact, wanted in ((True, query), (False, whole), (False, replace(whole, penjelasan=False))):
             found = [c for c, loc in located if _holds(loc, wanted)]
             if found:
-                return found[0]
+                return found[0], exact
     return None
 
 

@@ -26,7 +26,7 @@ from egov_qa.errors import EgovQAError, IndexCorruptError
 from egov_qa.manifest import LastIngest, Manifest, ModelInfo, fsync_path, rebuild_hint
 from egov_qa.records import Chunk, Document, Location, RegulationInfo
 from egov_qa.regulation import Regulation
-from egov_qa.regulation.structure import names
+from egov_qa.regulation.relations import ministry, resolve
 
 LOCK_NAME = ".lock"
 _VECTORS = "vectors-{gen}.faiss"
@@ -236,20 +236,14 @@ class IndexReader:
         """Return {doc_id: RegulationInfo} of every regulation, with the indexed ones that amend or repeal it."""
         if self._infos is None:
             rows = self.regulations()
-            by_token: dict[str, list[str]] = {}
-            for doc_id, row in rows.items():
-                by_token.setdefault(row["reference"], []).append(doc_id)
-            related: dict[tuple[str, str], set[str]] = {}
-            for row in rows.values():
-                for key in ("amends", "repeals", "partly_repeals"):
-                    for token, words in row[key]:
-                        for target in by_token.get(token, ()):
-                            if names(words, token, rows[target]["opening"]):
-                                related.setdefault((target, key), set()).add(row["reference"])
+            related = resolve(rows)
             self._infos = {
                 doc_id: RegulationInfo(
                     row["reference"],
-                    *(tuple(sorted(related.get((doc_id, key), ()))) for key in ("amends", "repeals", "partly_repeals")),
+                    amended_by=tuple(sorted(related.get((doc_id, "amends"), ()))),
+                    repealed_by=tuple(sorted(related.get((doc_id, "repeals"), ()))),
+                    partly_repealed_by=tuple(sorted(related.get((doc_id, "partly_repeals"), ()))),
+                    issuer=ministry(f"{row['issuer']} {row['opening']}"),
                 )
                 for doc_id, row in rows.items()
             }

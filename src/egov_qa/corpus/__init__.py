@@ -64,6 +64,13 @@ def _title_of(text: str) -> str:
     return f"{name} tentang {identity.title}" if identity.title else name
 
 
+def _titled(doc: Document, path: Path) -> Document:
+    """Give a document without a title (or with a PDF's "UU 11 Tahun 2008.rtf") its regulation's or file's name."""
+    if doc.title and not _FILE_NAME.search(doc.title):
+        return doc
+    return replace(doc, title=_title_of(doc.text) or doc.title or _title_from_name(path))
+
+
 def _title_from_name(path: Path) -> str:
     return path.stem.replace("_", " ").replace("-", " ").strip()
 
@@ -141,9 +148,7 @@ def read_file(path: Path, root: Path, out: CorpusRead) -> None:
         if not doc.text.strip():
             out.skipped.append(Skipped(doc.doc_id, "no readable text (only long runs without spaces: encoded data?)"))
             continue
-        if not doc.title or _FILE_NAME.search(doc.title):  # none, or a PDF's "UU 11 Tahun 2008.rtf"
-            doc = replace(doc, title=_title_of(doc.text) or doc.title or _title_from_name(path))
-        out.documents.append(doc)
+        out.documents.append(_titled(doc, path))
 
 
 def read_corpus(root: Path, *, on_file: Callable[[Path], None] | None = None) -> CorpusRead:

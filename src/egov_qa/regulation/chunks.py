@@ -14,7 +14,8 @@ from dataclasses import replace
 
 from egov_qa.chunking import ChunkParams, Sentence, TokenCounter, chunk_document, page_of, segment_sentences, split_long
 from egov_qa.records import Chunk, Document, Location
-from egov_qa.regulation.structure import Path, Regulation, Unit, parse_regulation, title_case
+from egov_qa.regulation.identity import title_case
+from egov_qa.regulation.structure import Path, Regulation, Unit, parse_regulation
 
 # units cut at their items; the other parts are chunked as plain text
 _STRUCTURED = ("pasal", "penjelasan", "diktum", "menimbang", "mengingat")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from egov_qa.analysis import references
+from egov_qa.analysis import STOPWORDS, WORD, references
+from egov_qa.regulation.relations import MINISTRIES
 
 Path = tuple[tuple[str, str], ...]
 
@@ -41,11 +42,18 @@ PART_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
-def short_name(token: str, language: str) -> str:
-    """Return a regulation's short name from its token: ``uu_25_2009`` -> "UU 25/2009" / "Law 25/2009"."""
+def short_name(token: str, language: str, issuer: str = "") -> str:
+    """Return a regulation's short name from its token: ``uu_25_2009`` -> "UU 25/2009" / "Law 25/2009".
+
+    A Permen's ministry (``issuer``, a code of :data:`MINISTRIES`) names it: "Permendagri 7/2019" /
+    "Ministerial Regulation (Home Affairs) 7/2019".
+    """
     kind, _, rest = token.partition("_")
     number, _, year = rest.partition("_")
     names = TYPE_NAMES.get(kind, (kind.upper(), kind.upper()))
+    if kind == "permen" and issuer in MINISTRIES:
+        _, indonesian, english = MINISTRIES[issuer]
+        names = (indonesian, f"{names[1]} ({english})")
     return f"{names[0 if language == 'id' else 1]} {number}/{year}"
 
 
@@ -54,7 +62,7 @@ def _path_id(path: Path) -> str:
 
 
 def _path_en(path: Path) -> str:
-    return "".join(f"({label})" for _, label in path)
+    return "".join(f" point {label}" if kind == "angka" else f"({label})" for kind, label in path)
 
 
 def location_text(part: str, pasal: str, path: Path, language: str) -> str:
@@ -103,6 +111,7 @@ class CitationQuery:
     pasal: str
     ayat: str = ""
     huruf: str = ""
+    angka: str = ""
     penjelasan: bool = False
     words: str = ""
 
@@ -110,29 +119,47 @@ class CitationQuery:
 _ARTICLE_QUERY = re.compile(
     r"\b(?:pasal|article|art\.)\s*(?P<pasal>\d{1,3}[a-z]?)\b"
     r"(?:\s*(?:ayat|paragraph|para\.?)\s*\(?(?P<ayat>\d{1,2}[a-z]?)\)?|\s*\((?P<ayat2>\d{1,2}[a-z]?)\))?"
-    r"(?:\s*(?:huruf|letter|point)\s*(?P<huruf>[a-z])\b|\s*\((?P<huruf2>[a-z])\))?",
+    r"(?:\s*(?:huruf|letter)\s*(?P<huruf>[a-z])\b|\s*\((?P<huruf2>[a-z])\))?"
+    r"(?:\s*(?:angka|point|number|no\.?)\s*(?P<angka>\d{1,3})\b)?",
     re.IGNORECASE,
 )
 _EXPLANATION = re.compile(r"\b(?:penjelasan|elucidation|explanation)\b", re.IGNORECASE)
+# words that frame a lookup ("apa isi ...", "what does ... say"): beyond them, a query that says
+# more than this many words asks a question about the unit, not for the unit
+_FRAMING = frozenset(
+    "apa isi bunyi yang dari menurut tentang lihat tampilkan sebutkan undang what does say says read reads text show "
+    "of the in and dan di ke pada dalam atas nomor no tahun number year".split()
+)
+_MAX_OTHER_WORDS = 1
 
 
 def citation_query(text: str) -> CitationQuery | None:
     """Return the unit a query names by citation ("Pasal 21 UU 25/2009"), or None when it names none.
 
-    The query must name both a Pasal (Article) and the regulation; "penjelasan" / "elucidation"
-    asks for the Pasal's Penjelasan.
+    The query must name both a Pasal (Article) and the regulation, and say little else: "Apa
+    sanksi bagi pelanggar Pasal 27 UU 11/2008?" asks about the Pasal, and is searched as a
+    question. "penjelasan" / "elucidation" asks for the Pasal's Penjelasan. Of several
+    regulations named, the one written next to the Pasal is meant.
     """
     refs = references(text)
     article = _ARTICLE_QUERY.search(text)
     if not refs or article is None:
         return None
-    ayat = article.group("ayat") or article.group("ayat2") or ""
-    huruf = article.group("huruf") or article.group("huruf2") or ""
+    ref = min(refs, key=lambda r: max(r.start - article.end(), article.start() - r.end, 0))
+    rest = list(text)
+    for start, end in [(article.start(), article.end()), *((r.start, r.end) for r in refs)]:
+        rest[start:end] = " " * (end - start)  # the citation and the names of regulations are not a question
+    said = re.sub(r"\btentang\b.*", " ", "".join(rest), flags=re.IGNORECASE)  # "UU 25/2009 tentang <its title>"
+    other = [w for w in WORD.findall(_EXPLANATION.sub(" ", said).lower()) if w not in STOPWORDS | _FRAMING]
+    if len(other) > _MAX_OTHER_WORDS:
+        return None
+    pasal = article.group("pasal")
     return CitationQuery(
-        reference=refs[0].token,
-        pasal=article.group("pasal").upper() if article.group("pasal")[-1:].isalpha() else article.group("pasal"),
-        ayat=ayat.lower(),
-        huruf=huruf.lower(),
+        reference=ref.token,
+        pasal=pasal.upper() if pasal[-1:].isalpha() else pasal,
+        ayat=(article.group("ayat") or article.group("ayat2") or "").lower(),
+        huruf=(article.group("huruf") or article.group("huruf2") or "").lower(),
+        angka=article.group("angka") or "",
         penjelasan=bool(_EXPLANATION.search(text)),
-        words=text[refs[0].start : refs[0].end],
+        words=text[ref.start : ref.end],
     )

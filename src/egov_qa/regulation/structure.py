@@ -14,12 +14,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from egov_qa.analysis import references
+from egov_qa.regulation.identity import NOMOR, Identity, fix_number, parse_identity
+from egov_qa.regulation.relations import Relation, read_relations
 
 Path = tuple[tuple[str, str], ...]  # ((kind, label), ...) e.g. (("ayat", "1"), ("huruf", "c"))
-Relation = tuple[str, str]  # (token, the words that name it), e.g. ("uu_11_2008", "Undang-Undang Nomor 11 Tahun 2008")
-# the kinds whose number and year repeat across issuers (each ministry numbers its own Permen)
-_ISSUED_BY_MANY = frozenset({"permen", "kepmen", "perban", "perda", "pergub", "perbup", "perwal", "se"})
 
 _LINE = re.compile(r"[^\n]*")
 # OCR writes "Pasa1 33", "Pasal 3l", "Pasal 5O", "Pasal 3 1": the number is read through it
@@ -40,29 +38,16 @@ _CHANGE = re.compile(
 _ORDINALS = (
     "KESATU PERTAMA KEDUA KETIGA KEEMPAT KELIMA KEENAM KETUJUH KEDELAPAN KESEMBILAN KESEPULUH KESEBELAS"
 ).split()
-_DIKTUM = re.compile(r"^(" + "|".join(_ORDINALS) + r"|KEDUA BELAS|KETIGA BELAS|KEEMPAT BELAS|KELIMA BELAS)\s*:?\s+\S")
-_CLOSING = re.compile(r"^(?:Ditetapkan|Disahkan)\s+di\b")
-_CLOSING_LINE = re.compile(r"^\s*(?:Ditetapkan|Disahkan)\s+di\b", re.MULTILINE)
+# "KEDUA BELAS" before "KEDUA"; an instruction follows a colon or starts a sentence ("KEDUA Khusus kepada"),
+# which a title wrapped to "KEDUA ATAS UNDANG-UNDANG ..." does not
+_DIKTUM = re.compile(
+    r"^(KEDUA BELAS|KETIGA BELAS|KEEMPAT BELAS|KELIMA BELAS|" + "|".join(_ORDINALS) + r")(?:\s*:\s*\S|\s+[A-Z][a-z])"
+)
+_CLOSING = re.compile(r"^(?:Ditetapkan|Disahkan|Dikeluarkan)\s+di\b")
+_CLOSING_LINE = re.compile(r"^[ \t]*(?:Ditetapkan|Disahkan|Dikeluarkan)\s+di\b", re.MULTILINE)
 _LAMPIRAN = re.compile(r"^LAMPIRAN(?:\s+[IVX]+)?\b")
 _ANNEX_OPENING = re.compile(r"^(?:PERATURAN|UNDANG-UNDANG|KEPUTUSAN|INSTRUKSI)\b")
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
-_SMALL_WORDS = frozenset("dan di atau atas tentang dalam bagi yang untuk ke dari pada serta oleh dengan".split())
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """Who issued a regulation, what kind it is, its number, year and subject."""
-
-    kind: str
-    number: str
-    year: str
-    title: str = ""
-    issuer: str = ""
-
-    @property
-    def token(self) -> str:
-        """The reference token other regulations name it by, e.g. ``uu_25_2009``."""
-        return f"{self.kind}_{self.number}_{self.year}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,102 +140,6 @@ def _label(raw: str) -> str:
         return raw
     m = re.fullmatch(r"(\d[\dOIl]{0,2})( \d)?([A-Z]?)", raw)
     return fix_number(m.group(1) + (m.group(2) or "").strip()) + m.group(3) if m else raw
-
-
-def title_case(text: str) -> str:
-    """Turn an upper-case regulation subject into title case ("PELAYANAN PUBLIK" -> "Pelayanan Publik")."""
-    words = []
-    for i, word in enumerate(text.split()):
-        lower = word.lower()
-        if i > 0 and lower in _SMALL_WORDS:
-            words.append(lower)
-        elif len(word) <= 3 and word.isupper() and word.isalpha() and lower not in _SMALL_WORDS:
-            words.append(word)  # an acronym: ITE, ASN
-        else:
-            words.append("-".join(p[:1].upper() + p[1:].lower() for p in word.split("-")))
-    return " ".join(words)
-
-
-_NOMOR = re.compile(
-    r"(?:N|\}\.I|I\{)\s?[O0]\s?M\s?[O0]\s?R\s*:?\s*(?P<num>[0-9OoIlTiL|]{1,5}(?:/[A-Z.0-9]+)*?)\s*"
-    r"(?:/|TAHUN\s*)(?P<year>[0-9OoIlTiL|][.]?[0-9OoIlTiL|.]{3,5})"
-)
-# a ministry's own numbering: "NOMOR 10/PERMEN-KP/2020", "NOMOR : PER- 368/MENKO/POLHUKAM/10/2009"
-_NOMOR_CODED = re.compile(
-    r"N\s?[O0]\s?M\s?[O0]\s?R\s*:?\s*(?:[A-Z]{1,4}\s?[.-]\s?)?(?P<num>\d{1,4})\s*/[^\n]{0,60}?/\s*(?P<year>(?:19|20)\d\d)\b"
-)
-_KINDS = (  # compact (no spaces, lower-case) forms of the types, longest first
-    ("peraturanpemerintahpenggantiundang-undang", "perppu"),
-    ("peraturanpemerintahpenggantiundangundang", "perppu"),
-    ("peraturanpemerintah", "pp"),
-    ("peraturanpresiden", "perpres"),
-    ("keputusanpresiden", "keppres"),
-    ("instruksipresiden", "inpres"),
-    ("peraturanmenteri", "permen"),
-    ("peraturanbersama", "permen"),
-    ("keputusanbersama", "kepmen"),
-    ("keputusanmenteri", "kepmen"),
-    ("keputusansekretaris", "kepmen"),
-    ("peraturandaerah", "perda"),
-    ("peraturangubernur", "pergub"),
-    ("peraturanbupati", "perbup"),
-    ("peraturanwalikota", "perwal"),
-    ("peraturankepala", "perban"),
-    ("peraturanbadan", "perban"),
-    ("peraturanlembaga", "perban"),
-    ("suratedaran", "se"),
-    ("undang-undang", "uu"),
-    ("undangundang", "uu"),
-)
-
-
-def fix_number(token: str) -> str:
-    """Undo OCR's letters for digits in a number ("2O2O" -> "2020", "I1" -> "11", "2.0L8" -> "2018")."""
-    return token.replace(".", "").translate(str.maketrans("OoIlTiL|", "00111111"))
-
-
-def _fix_numbers(text: str) -> str:
-    """Fix OCR'd numbers inside a text: tokens of digits and look-alike letters holding at least one digit."""
-    return re.sub(r"\b(?=[0-9OoIlTiL]*\d)[0-9OoIlTiL]{2,4}\b", lambda m: fix_number(m.group()), text)
-
-
-def _kind(before: str) -> str | None:
-    """Return the type named last in ``before`` (the words ahead of "NOMOR"), e.g. "pp"."""
-    compact = re.sub(r"\s+", "", re.sub(r"[‐‑‒–—―]", "-", before.lower()))
-    best: tuple[int, int, str] | None = None
-    for form, kind in _KINDS:  # the type written last wins; of two ending together, the longer
-        at = compact.rfind(form)
-        if at >= 0 and (best is None or (at + len(form), len(form)) > best[:2]):
-            best = (at + len(form), len(form), kind)
-    return best[2] if best else None
-
-
-def parse_identity(text: str) -> Identity | None:
-    """Read a regulation's identity from its opening: type, number, year, "tentang" subject, issuer.
-
-    OCR noise in the opening ("2O2O", "NOMOR I1", "}.IOMOR") is read through. Returns None when
-    the opening is not a regulation's (an article, a paper).
-    """
-    head = text[:3000]
-    stop = re.search(r"^\s*(?:Menimbang|Dalam rangka|Sehubungan|MEMUTUSKAN|Mengingat)\b", head, re.MULTILINE)
-    opening = head[: stop.start()] if stop else head[:1500]
-    m = _NOMOR_CODED.search(opening) or _NOMOR.search(opening)
-    if m is None:
-        return None
-    kind = _kind(opening[max(0, m.start() - 250) : m.start()])
-    number, year = fix_number(m.group("num").split("/")[0]).lstrip("0") or "0", fix_number(m.group("year"))[:4]
-    if kind is None or not number.isdigit() or not re.fullmatch(r"(?:19|20)\d\d", year):
-        return None
-    rest = opening[m.end() :]
-    subject = re.match(r"\s*TENTANG\b(.*?)(?:DENGAN\s+RAHMAT|$)", rest, re.DOTALL | re.IGNORECASE)
-    blocks = [b.strip() for b in re.split(r"\n\s*\n", subject.group(1) if subject else "") if b.strip()]
-    issuer = blocks.pop() if len(blocks) > 1 and blocks[-1].endswith(",") else ""
-    if not issuer:
-        after = re.search(r"DENGAN\s+RAHMAT[^\n]*\n\s*((?:[^\n]+\n)*?[^\n]*,)\s*$", rest, re.MULTILINE)
-        issuer = after.group(1) if after else ""
-    title = _fix_numbers(" ".join(" ".join(blocks).split()))[:400]
-    issuer = " ".join(issuer.split()).rstrip(" ,")
-    return Identity(kind, number, year, title_case(title) if title.isupper() else title, issuer)
 
 
 @dataclass(slots=True)
@@ -352,6 +241,10 @@ class _Parser:
         return True
 
     def body_line(self, start: int, line: str) -> None:
+        """Read a line of the body: a BAB, Bagian or Paragraf heading, a Pasal or diktum, or an item."""
+        if self.roman and self.last_pasal == "I":
+            self.amendment_line(start, line)  # the quoted BAB and Bagian headings are the amended law's
+            return
         if self.heading_title(line):
             return
         m = _BAB.match(line)
@@ -391,6 +284,16 @@ class _Parser:
         """Return a heading's label as cited: OCR's "I" for "1" read back where Roman numbers frame nothing."""
         return label if self.roman or label not in _ROMAN else {"I": "1", "II": "11"}.get(label, "")
 
+    def amendment_line(self, start: int, line: str) -> None:
+        """Read a line of an amendment's Pasal I: only Pasal II ends it; its numbered changes are its items."""
+        m = _PASAL.match(line)
+        if m and _label(m.group(1)) == "II" and self.accept_pasal("II", None):
+            self.start("pasal", start, "II")
+        elif self.open is not None:
+            item = _item(line, explained=False)
+            if item:
+                _push(self.open, start, *item, amending=True, line=line)
+
     def accept_pasal(self, label: str, following: str | None) -> bool:
         label = self.pasal_label(label)
         roman = label in _ROMAN
@@ -421,7 +324,8 @@ class _Parser:
             else:
                 self.body_line(start, line)
             return
-        if (line == "PENJELASAN" or re.match(r"^PENJELASAN\s+ATAS\b", line)) and self.explains(start):
+        compact = line.replace(" ", "")  # OCR spaces letters out: "PENJELAS AN"
+        if (compact == "PENJELASAN" or compact.startswith("PENJELASANATAS")) and self.explains(start):
             self.close(start)
             self.section, self.penjelasan_last = "penjelasan", None
         elif self.section in ("closing", "penjelasan") and (_LAMPIRAN.match(line) or self.annexed(start, line)):
@@ -449,7 +353,7 @@ class _Parser:
         """Tell whether another regulation's text begins here (a Perppu set into law, annexed whole)."""
         if not _ANNEX_OPENING.match(line) or not line.isupper():
             return False
-        m = _NOMOR.search(self.text[start : start + 300])
+        m = NOMOR.search(self.text[start : start + 300])
         ident = self.reg.identity
         if m is None or ident is None:
             return False
@@ -458,7 +362,7 @@ class _Parser:
 
     def explains(self, start: int) -> bool:
         """Tell whether the Penjelasan opening at ``start`` is this regulation's, not an annexed one's."""
-        m = _NOMOR.search(self.text[start : start + 400])
+        m = NOMOR.search(self.text[start : start + 400])
         return (
             m is None
             or self.reg.identity is None
@@ -510,7 +414,7 @@ def parse_regulation(text: str) -> Regulation | None:
     reg = p.reg
     if not reg.articles and not any(u.part == "diktum" for u in reg.units):
         return reg if reg.units else Regulation(identity)
-    _relations(text, reg)
+    read_relations(text, reg)
     _check_penjelasan(reg)
     return reg
 
@@ -520,61 +424,3 @@ def _check_penjelasan(reg: Regulation) -> None:
     for u in reg.units:
         if u.part == "penjelasan" and u.pasal not in body:
             reg.problems.append(f"Penjelasan of Pasal {u.pasal}, which the body lacks")
-
-
-def _relations(text: str, reg: Regulation) -> None:
-    """Read which regulations this one amends (its title) and repeals, wholly or in part (its closing Pasal).
-
-    A repeal of "ketentuan mengenai ... dalam", a Pasal or a Bab of another regulation is a
-    partial one. Each relation keeps the words that name the other regulation, so a Permen is
-    told from another ministry's Permen of the same number and year.
-    """
-    identity = reg.identity
-    own = identity.token if identity else ""
-    if identity and re.match(r"(?i)perubahan\b", identity.title):
-        found = [(r.token, identity.title[r.start : r.end]) for r in references(identity.title) if r.token != own]
-        reg.amends = tuple(found[:1])
-    repealed: list[Relation] = []
-    partly: list[Relation] = []
-    for unit in reg.units:
-        if unit.part not in ("pasal", "diktum"):
-            continue
-        heading_end = text.find("\n", unit.start, unit.end) if unit.part == "pasal" else unit.start
-        body = _fix_numbers(" ".join(text[max(heading_end, unit.start) : unit.end].split()))
-        for sentence in re.split(r"(?<=[^\s.]{2}\.)\s+(?=[A-Z])", body):
-            if not (re.search(r"\bdicabut\b", sentence) and re.search(r"dinyatakan\s+tidak\s+berlaku", sentence)):
-                continue
-            refs = [r for r in references(sentence) if r.token != own]
-            if not refs:
-                continue
-            part = bool(re.search(r"\b(?:ketentuan|Pasal\s+\d|Bab\s+[IVXL]|sepanjang)", sentence[: refs[0].start]))
-            (partly if part else repealed).extend((r.token, sentence[r.start : r.end]) for r in refs)
-    reg.repeals = tuple(dict.fromkeys(repealed))
-    reg.partly_repeals = tuple(r for r in dict.fromkeys(partly) if r not in reg.repeals)
-
-
-_NOT_ISSUER = frozenset(
-    "peraturan keputusan instruksi surat edaran bersama menteri nomor no tahun republik indonesia dan negara".split()
-)
-
-
-def issuer_words(reference: str) -> set[str]:
-    """Return the words naming who issued a referenced regulation: what tells one ministry's Permen from another's.
-
-    "Peraturan Menteri Dalam Negeri Nomor 7 Tahun 2019" gives {"dalam", "negeri"}.
-    """
-    words = re.findall(r"[a-z]+", reference.lower().split("nomor")[0])
-    return {w for w in words if w not in _NOT_ISSUER and len(w) > 1}
-
-
-def names(reference: str, token: str, opening: str) -> bool:
-    """Tell whether a reference (its words and token) names the regulation whose text opens with ``opening``.
-
-    Laws and the President's regulations are told apart by their token; a ministry's or a
-    region's by the issuer's words too, which must all stand in the regulation's opening.
-    """
-    if token.split("_", 1)[0] not in _ISSUED_BY_MANY:
-        return True
-    words = issuer_words(reference)
-    head = set(re.findall(r"[a-z]+", opening.lower()))
-    return bool(words) and words <= head
