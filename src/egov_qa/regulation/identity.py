@@ -104,7 +104,7 @@ def parse_identity(text: str) -> Identity | None:
     head = text[:3000]
     stop = re.search(r"^[ \t]*(?:Menimbang|Dalam rangka|Sehubungan|MEMUTUSKAN|Mengingat)\b", head, re.MULTILINE)
     opening = head[: stop.start()] if stop else head[:1500]
-    tentang = re.search(r"\bTENTANG\b", opening, re.IGNORECASE)
+    tentang = re.search(r"\bTENTANG\b", opening)
     numbered = opening[: tentang.start() + 12] if tentang else opening  # the number stands before the subject
     found = [m for m in (NOMOR_CODED.search(numbered), NOMOR.search(numbered)) if m is not None]
     if not found:
