@@ -71,7 +71,12 @@ def glossed(text: str, glosses: list[Gloss] | None = None, offset: int = 0) -> s
 
 
 def answer_sentence_html(text: str, answer: tuple[int, int] | None) -> str:
-    """Escape the evidence sentence, with its short answer (if any) in bold; glosses kept."""
+    """Escape the evidence sentence, with its short answer (if any) in bold; glosses kept.
+
+    The line breaks of a PDF's layout inside the sentence are spaces here (same length, so the
+    short answer's offsets hold): one sentence reads as one paragraph.
+    """
+    text = text.replace("\n", " ")
     if not answer:
         return glossed(text)
     glosses, (start, end) = _glosses(text), answer
@@ -145,7 +150,7 @@ def render_answer(answer: Answer, index: Index, filters: Filters) -> None:
             with st.expander(t("more_evidence")):
                 for ev in answer.evidence[1:]:
                     st.markdown(
-                        f'<div class="egov-card"><mark class="ev">{glossed(ev.text)}</mark><br>'
+                        f'<div class="egov-card"><mark class="ev">{answer_sentence_html(ev.text, None)}</mark><br>'
                         f'<span class="egov-meta">{words["source"]}: {safe(ev.citation.text(language))}</span></div>',
                         unsafe_allow_html=True,
                     )
@@ -241,6 +246,8 @@ def regulation_html(text: str) -> str:
             continue
         if not paragraphs or _ITEM_START.match(stripped):
             paragraphs.append([stripped])
+        elif paragraphs[-1][-1].endswith("-") and stripped[:1].islower():
+            paragraphs[-1][-1] += stripped  # "keragu-" + "raguan": a word wrapped at its hyphen
         else:
             paragraphs[-1].append(stripped)
     return "".join(f"<p>{safe(' '.join(p))}</p>" for p in paragraphs)

@@ -269,6 +269,7 @@ def test_a_regulation_is_cited_by_pasal_and_its_pasal_opens_with_the_penjelasan(
         _ask(page, "Berapa hari penyelenggara wajib menanggapi pengaduan masyarakat?")
         expect(page.get_by_text("Bagian teks terkait")).to_be_visible()
         expect(page.get_by_text(re.compile(r"UU 25/2009 Pasal \d+")).first).to_be_visible()
+        expect(page.locator("[data-testid=stCode]").first).to_contain_text("UU 25/2009 Pasal")  # the copy box too
         _shoot(page, tmp_path, "regulation-answer.png")
 
         _ask(page, "Pasal 21 UU 25/2009")  # a citation: that Pasal first
