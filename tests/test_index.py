@@ -12,6 +12,7 @@ import pytest
 
 import egov_qa
 from egov_qa import Document, Embedder, Settings, build_index, load_index
+from egov_qa.chunking import ChunkParams
 from egov_qa.embedding import FakeEmbedder
 from egov_qa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, QueryError
 from egov_qa.manifest import MANIFEST_NAME
@@ -393,3 +394,24 @@ def test_a_second_ingest_is_refused_while_another_holds_the_lock(tmp_path: Path,
     assert (ix / MANIFEST_NAME).read_text() == before  # the refused ingests changed nothing
     assert load_index(ix, settings=fake_settings).document_ids() == ["ektp", "oss", "spbe"]
     assert build_index([*DOCS, Document("baru", "Dokumen baru.")], ix, settings=fake_settings).added == ("baru",)
+
+
+def test_a_new_splitter_cuts_again_and_keeps_the_vectors_of_unchanged_chunks(
+    corpus: Path, fake_settings: Settings
+) -> None:
+    ix = fake_settings.index_dir
+    first = build_index(corpus, ix, settings=fake_settings)
+    manifest = json.loads((ix / "manifest.json").read_text())
+    manifest["chunking"]["splitter_version"] = 1  # as an index built before this egov-qa cut documents
+    (ix / "manifest.json").write_text(json.dumps(manifest))
+    before = load_index(ix, settings=fake_settings).search("perizinan OSS", top_k=3)
+    report = build_index(corpus, ix, settings=fake_settings)
+    assert sorted(report.updated) == sorted(first.added) and report.chunks_embedded == 0
+    assert any("cut again" in n.reason and f"{first.total_chunks} kept their vectors" in n.reason for n in report.notes)
+    assert json.loads((ix / "manifest.json").read_text())["chunking"]["splitter_version"] == 2
+    after = load_index(ix, settings=fake_settings).search("perizinan OSS", top_k=3)
+    assert [(h.doc_id, h.text, round(h.score, 5)) for h in after] == [
+        (h.doc_id, h.text, round(h.score, 5)) for h in before
+    ]
+    with pytest.raises(IndexMismatchError, match="--full"):  # a budget of one's own choosing still asks for --full
+        build_index(corpus, ix, settings=fake_settings, params=ChunkParams(max_tokens=64))

@@ -154,7 +154,7 @@ class Index:
         """Fall back from hybrid to dense on an index built before the lexical index existed."""
         if self._reader.has_lexical or mode == "dense":
             return mode
-        hint = f"Add it without re-embedding: egov-qa ingest CORPUS --index {self.path}"
+        hint = f"Add it: egov-qa ingest CORPUS --index {self.path} (only what changed is embedded again)"
         if mode == "lexical":
             raise QueryError(f"The index at {self.path} has no lexical index (built by an older egov-qa). {hint}")
         if not self._warned_lexical:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import numpy as np
 
 from egov_qa.chunking import ChunkParams
 from egov_qa.config import DEFAULT_MODEL, Settings
@@ -16,7 +18,7 @@ from egov_qa.errors import EgovQAError, IndexCorruptError, IndexMismatchError, I
 from egov_qa.manifest import LastIngest, Manifest, ModelInfo
 from egov_qa.records import Chunk, Document, IngestReport, Skipped
 from egov_qa.regulation.chunks import chunk_with_structure
-from egov_qa.store import IndexReader, open_writer, write_lock
+from egov_qa.store import IndexReader, embed_input, open_writer, write_lock
 from egov_qa.version import __version__
 
 logger = logging.getLogger(__name__)
@@ -29,7 +31,7 @@ _MIN_CHUNK_TOKENS = 32
 
 def _embed_input(doc: Document, chunk: Chunk) -> str:
     """Return the text a chunk is embedded as: title and heading give the passage its context."""
-    return "\n".join(part for part in (doc.title, chunk.heading, chunk.text) if part)
+    return embed_input(doc.title, chunk.heading, chunk.text)
 
 
 def _open_base(index_dir: Path, full: bool) -> IndexReader | None:
@@ -116,54 +118,86 @@ def build_index(
             built_model = base.manifest.model.name if base else _model_named_in(index_dir)
             if embedder is None:
                 embedder = load_embedder(model or built_model or settings.model or DEFAULT_MODEL, settings=settings)
+            recut = False
             if base and not full:
                 base.manifest.check_model(embedder, index_dir)
-                base.manifest.check_chunking(params.as_dict(), index_dir)
+                recut = base.manifest.check_chunking(params.as_dict(), index_dir)
             read = _collect(docs)
             current = base.manifest if base is not None else None
-            return _ingest(index_dir, None if full else base, current, embedder, read, params, progress, started)
+            job = _Job(embedder, params, progress, started, recut)
+            return _ingest(index_dir, None if full else base, current, read, job)
         finally:
             if base is not None:
                 base.close()
 
 
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """How an ingest embeds and reports: the embedder, the chunking, progress, its start, whether to re-cut."""
+
+    embedder: Embedder
+    params: ChunkParams
+    progress: Progress | None
+    started: float
+    recut: bool = False
+
+
+def _embed(job: _Job, inputs: list[str], base: IndexReader | None, reuse: bool) -> tuple[np.ndarray, int]:
+    """Embed the chunk inputs; with ``reuse``, take the vector of any input the base already holds.
+
+    Returns:
+        One vector per input, and how many were embedded anew.
+    """
+    known = base.embed_input_ids(inputs) if base is not None and reuse else {}
+    missing = [i for i, text in enumerate(inputs) if text not in known]
+    total, done = len(missing), 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if job.progress is not None:
+            job.progress(done, total)
+
+    fresh = job.embedder.embed_passages([inputs[i] for i in missing], progress=tick)
+    vectors = np.zeros((len(inputs), job.embedder.dimension), dtype=np.float32)
+    if missing:
+        vectors[missing] = fresh
+    kept = [i for i in range(len(inputs)) if inputs[i] in known]
+    if kept and base is not None:
+        vectors[kept] = base.vectors_of([known[inputs[i]] for i in kept])
+    return vectors, total
+
+
 def _ingest(
-    index_dir: Path,
-    base: IndexReader | None,
-    current: Manifest | None,
-    embedder: Embedder,
-    read: CorpusRead,
-    params: ChunkParams,
-    progress: Progress | None,
-    started: float,
+    index_dir: Path, base: IndexReader | None, current: Manifest | None, read: CorpusRead, job: _Job
 ) -> IngestReport:
+    embedder, params = job.embedder, job.params
     with open_writer(index_dir, dimension=embedder.dimension, base=base, current=current) as writer:
         old = writer.hashes()
         new = {d.doc_id: d for d in read.documents}
         keep = _protected(old.keys() - new.keys(), read.skipped)
         removed = sorted(old.keys() - new.keys() - keep)
         added = sorted(new.keys() - old.keys())
-        updated = sorted(d for d in new.keys() & old.keys() if new[d].content_hash != old[d])
+        # a new splitter cuts every document again; its chunks that read the same keep their vectors
+        updated = sorted(d for d in new.keys() & old.keys() if job.recut or new[d].content_hash != old[d])
         unchanged = sorted((new.keys() & old.keys()) - set(updated)) + sorted(keep)
         writer.remove(removed + updated)
         todo = [new[d] for d in added + updated]
         parsed = [chunk_with_structure(doc, embedder.count_tokens, _fit_params(embedder, doc, params)) for doc in todo]
         chunks = [cs for cs, _ in parsed]
         inputs = [_embed_input(doc, c) for doc, cs in zip(todo, chunks, strict=True) for c in cs]
-        total, done = len(inputs), 0
-
-        def tick(n: int) -> None:
-            nonlocal done
-            done += n
-            if progress is not None:
-                progress(done, total)
-
-        vectors = embedder.embed_passages(inputs, progress=tick)
+        vectors, total = _embed(job, inputs, base, job.recut)
         pos = 0
         for doc, (cs, regulation) in zip(todo, parsed, strict=True):
             writer.add(doc, cs, vectors[pos : pos + len(cs)], regulation)
             pos += len(cs)
         notes = list(read.notes) + [Skipped(d, "file skipped this time; previous version kept") for d in sorted(keep)]
+        if job.recut:
+            notes.append(Skipped(str(index_dir), (
+                f"egov-qa cuts documents differently now (splitter version {params.as_dict()['splitter_version']}): "
+                f"{len(updated)} document(s) cut again, {total} chunk(s) embedded anew, "
+                f"{len(inputs) - total} kept their vectors"
+            )))  # fmt: skip
         counts = writer.counts()
         report = IngestReport(
             added=tuple(added),
@@ -175,7 +209,7 @@ def _ingest(
             chunks_embedded=total,
             total_documents=counts["documents"],
             total_chunks=counts["chunks"],
-            seconds=time.perf_counter() - started,
+            seconds=time.perf_counter() - job.started,
         )
         last = LastIngest(
             added=len(added), updated=len(updated), removed=len(removed), unchanged=len(unchanged),

@@ -111,13 +111,26 @@ class Manifest:
                 f"egov-qa ingest CORPUS --index {index_dir} --model {embedder.name!r} --full"
             )
 
-    def check_chunking(self, chunking: Mapping[str, Any], index_dir: Path) -> None:
-        """Raise IndexMismatchError when the index was chunked with other parameters than ``chunking``."""
-        if dict(self.chunking) != dict(chunking):
-            raise IndexMismatchError(
-                f"The index at {index_dir} was chunked with {dict(self.chunking)}; asked for "
-                f"{dict(chunking)}. Rebuild: egov-qa ingest CORPUS --index {index_dir} --full"
-            )
+    def check_chunking(self, chunking: Mapping[str, Any], index_dir: Path) -> bool:
+        """Check the index was chunked with the parameters ``chunking`` asks for.
+
+        Returns:
+            Whether only the splitter's version differs (an egov-qa upgrade that cuts some
+            documents differently): the documents are then cut again, and only chunks whose
+            text changed are embedded again.
+
+        Raises:
+            IndexMismatchError: the token budget or the overlap differ; changing them is a
+                choice that re-embeds everything, so it asks for ``--full``.
+        """
+        mine = {k: v for k, v in self.chunking.items() if k != "splitter_version"}
+        asked = {k: v for k, v in chunking.items() if k != "splitter_version"}
+        if mine == asked:
+            return self.chunking.get("splitter_version") != chunking.get("splitter_version")
+        raise IndexMismatchError(
+            f"The index at {index_dir} was chunked with {dict(self.chunking)}; asked for "
+            f"{dict(chunking)}. Rebuild: egov-qa ingest CORPUS --index {index_dir} --full"
+        )
 
     @classmethod
     def read(cls, index_dir: Path) -> Manifest:

@@ -61,6 +61,11 @@ def lexical_text(title: str, heading: str, text: str) -> str:
     return " ".join(analyze("\n".join(part for part in (title, heading, text) if part)))
 
 
+def embed_input(title: str, heading: str, text: str) -> str:
+    """Return the text a chunk is embedded as: its document's title and its heading give it context."""
+    return "\n".join(part for part in (title, heading, text) if part)
+
+
 def _details(chunk: Chunk) -> str | None:
     """Return what a chunk stores beyond its text: its location in a regulation and its page breaks."""
     details: dict[str, Any] = {}
@@ -248,6 +253,19 @@ class IndexReader:
                 for doc_id, row in rows.items()
             }
         return self._infos
+
+    def embed_input_ids(self, wanted: Sequence[str]) -> dict[str, int]:
+        """Return {embed input: chunk id} of the stored chunks embedded from one of ``wanted``."""
+        want, found = set(wanted), {}
+        with self._db_lock:
+            rows = self._db.execute(
+                "SELECT c.id, d.title, c.heading, c.text FROM chunks c JOIN documents d USING(doc_id)"
+            )
+            for chunk_id, title, heading, text in rows:  # streamed: an index may hold millions of chunks
+                key = embed_input(title, heading, text)
+                if key in want:
+                    found[key] = int(chunk_id)
+        return found
 
     def chunk_locations(self, doc_id: str) -> list[tuple[int, Location]]:
         """Return (chunk id, location) of a document's chunks that have one, in text order."""
