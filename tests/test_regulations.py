@@ -24,6 +24,7 @@ from egov_qa.records import Document
 from egov_qa.regulation import parse_regulation
 from egov_qa.regulation.chunks import chunk_with_structure, unit_text
 from egov_qa.regulation.cite import citation_query
+from egov_qa.regulation.structure import _heading, _label
 
 from .conftest import shared
 
@@ -129,6 +130,22 @@ def test_ocr_noise_in_headings_and_numbers_is_read_through() -> None:
     tapera = parse_regulation(document("UU-2016-004-TABUNGAN-PERUMAHAN-RAKYAT").text)  # "NOMOR 4 TAHUN 2Oi6"
     assert tapera is not None and tapera.identity is not None and tapera.identity.token == "uu_4_2016"
     assert tapera.article("31") is not None and tapera.article("50") is not None  # "Pasal 3l", "Pasal 5O"
+
+
+@pytest.mark.parametrize(
+    ("line", "label"),
+    [("Pasal 21", "21"), ("Pasal42", "42"), ("Pasai 46", "46"), ("Pagal 48", "48"), ("Pasa.l 57", "57"),
+     ("' Pasal 69", "69"), ("Pasal 59`", "59"), ("PASAL 1", "1"), ("Pasal 1 I", "11"), ("Pasal l0", "10"),
+     ("PasaI 47", "47"), ("Pasal 3l", "31"), ("Pasal 5O", "50"), ("Pasal 27A", "27A"), ("Pasal II", "II")],
+)  # fmt: skip
+def test_ocrd_headings_are_read_as_headings(line: str, label: str) -> None:
+    raw = _heading(line)
+    assert raw is not None and _label(raw) == label
+
+
+@pytest.mark.parametrize("line", ["Pasal 21 meliputi hak untuk:", "Pesan 5", "Ayat (21", "Pasal 3 Cukup jelas."])
+def test_lines_that_only_mention_a_pasal_are_no_headings(line: str) -> None:
+    assert _heading(line) is None
 
 
 def test_repeals_are_read_whole_or_in_part() -> None:

@@ -20,10 +20,37 @@ from egov_qa.regulation.relations import Relation, read_relations
 Path = tuple[tuple[str, str], ...]  # ((kind, label), ...) e.g. (("ayat", "1"), ("huruf", "c"))
 
 _LINE = re.compile(r"[^\n]*")
-# OCR writes "Pasa1 33", "Pasal 3l", "Pasal 5O", "Pasal 3 1": the number is read through it
-_PASAL = re.compile(r"^Pas[aA][lL1IJ]\s+(\d[\dOIl]{0,2}(?: \d)?[A-Z]?|[IVX]{1,4})\s*$")
-_PASAL_LINE = re.compile(r"^[ \t]*Pas[aA][lL1IJ]\s+(\d[\dOIl]{0,2}(?: \d)?[A-Z]?|[IVX]{1,4})[ \t]*$", re.MULTILINE)
-_PENJELASAN_PASAL = re.compile(r"^Pas[aA][lL1IJ]\s+(\d[\dOIl]{0,2}(?: \d)?[A-Z]?|[IVX]{1,4})\s*(?:$|(?=Cukup jelas))")
+# a heading "Pasal 21" on a line of its own, as OCR also writes it: "Pasa1 33", "PasaI 47", "Pasal 3l",
+# "Pasal 5O", "Pasal 3 1", "Pasal42", "Pasai 46", "Pagal 48", "Pasa.l 57", "' Pasal 69", "Pasal 59`", "PASAL 1"
+# a number as OCR reads it ("3l", "5O", "3 1", "1 I", "l0", "I 1"), a letter suffix ("27A"), or Roman (Pasal I, II)
+_NUMBER_LABEL = r"(?P<num>\d[\dOIl]{0,2}(?: [\dIl])?[A-Z]?|[lI](?: ?[\dOIl]){1,2}|[IVX]{1,4})"
+_HEADING = re.compile(
+    r"^[^\w\n]{0,2}[ \t]*(?P<word>[Pp][A-Za-z.1]{2,5})[ \t]*"
+    + _NUMBER_LABEL
+    + r"[ \t]*[^\w\s]{0,2}[ \t]*(?P<rest>Cukup[ \t]+[Jj]elas\.?)?$"
+)
+_HEADING_LINE = re.compile(_HEADING.pattern.replace("^", "^[ \t]*", 1), re.MULTILINE)
+
+
+def _heading(line: str, explained: bool = False) -> str | None:
+    """Return the raw number of a Pasal heading ("Pasal 21" -> "21"), or None; ``explained``: "Pasal 3 Cukup jelas."."""
+    m = _HEADING.match(line)
+    if m is None or (m.group("rest") and not explained):
+        return None
+    word = m.group("word").lower().replace(".", "")
+    return m.group("num") if word == "pasal" or _one_edit(word, "pasal") else None
+
+
+def _one_edit(word: str, target: str) -> bool:
+    """Tell whether ``word`` is ``target`` with one letter changed, dropped or added (OCR's "pasai", "pasl")."""
+    if abs(len(word) - len(target)) > 1 or word[:1] != target[:1]:
+        return False
+    if len(word) == len(target):
+        return sum(a != b for a, b in zip(word, target, strict=True)) <= 1
+    short, long = sorted((word, target), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
 _BAB = re.compile(r"^BAB\s+([IVXLC]{1,7}[A-Z]?)\s*(?:[-–:.]\s*)?([A-Z][A-Z ,/&()-]*)?$")
 _BAGIAN = re.compile(r"^Bagian\s+(Ke[a-z]+(?: [A-Za-z]+)?)\s*$")
 _PARAGRAF = re.compile(r"^Paragraf\s+(\d{1,3}[A-Z]?)\s*(.*)$")
@@ -138,8 +165,8 @@ def _label(raw: str) -> str:
     """Return a heading number as cited: OCR's letters read as digits ("3l" -> "31"), a letter suffix kept."""
     if raw in _ROMAN:
         return raw
-    m = re.fullmatch(r"(\d[\dOIl]{0,2})( \d)?([A-Z]?)", raw)
-    return fix_number(m.group(1) + (m.group(2) or "").strip()) + m.group(3) if m else raw
+    m = re.fullmatch(r"([\dlI](?: ?[\dOIl]){0,2})([A-Z]?)", raw)
+    return fix_number(m.group(1).replace(" ", "")) + m.group(2) if m else raw
 
 
 @dataclass(slots=True)
@@ -206,7 +233,9 @@ class _Parser:
         body = text[: closing.start()] if closing else text
         self.roman = self.reg.amending or bool(re.search(r"(?m)^Pasal\s+II\s*$", body))
         # each heading's successor, to accept a long jump (headings lost to OCR) only where numbering resumes
-        heads = [(m.start(), _label(m.group(1))) for m in _PASAL_LINE.finditer(body)]
+        heads = [
+            (m.start(), _label(m.group("num"))) for m in _HEADING_LINE.finditer(body) if _heading(m.group().strip())
+        ]
         self.next_head = {a[0]: b[1] for a, b in zip(heads, heads[1:], strict=False)}
         self.open: _Open | None = None
         self.bab = self.bagian = self.paragraf = ""
@@ -230,7 +259,7 @@ class _Parser:
 
     def heading_title(self, line: str) -> bool:
         """Append a BAB/Bagian/Paragraf title line; return whether the line was one."""
-        if self.pending_title is None or not line or _PASAL.match(line) or _BAGIAN.match(line):
+        if self.pending_title is None or not line or _heading(line) or _BAGIAN.match(line):
             return False
         if len(line) > 120 or line.endswith((".", ";", ":")) or _item(line, False):
             self.pending_title = None
@@ -267,8 +296,8 @@ class _Parser:
             self.pending_title = None if m.group(2) else "paragraf"
             return
         self.pending_title = None
-        m = _PASAL.match(line)
-        if m and self.accept_pasal(_label(m.group(1)), self.next_head.get(start)):
+        raw = _heading(line)
+        if raw and self.accept_pasal(_label(raw), self.next_head.get(start)):
             self.start("pasal", start, self.last_pasal or "")
             return
         m = _DIKTUM.match(line)
@@ -286,8 +315,8 @@ class _Parser:
 
     def amendment_line(self, start: int, line: str) -> None:
         """Read a line of an amendment's Pasal I: only Pasal II ends it; its numbered changes are its items."""
-        m = _PASAL.match(line)
-        if m and _label(m.group(1)) == "II" and self.accept_pasal("II", None):
+        raw = _heading(line)
+        if raw and _label(raw) == "II" and self.accept_pasal("II", None):
             self.start("pasal", start, "II")
         elif self.open is not None:
             item = _item(line, explained=False)
@@ -314,7 +343,7 @@ class _Parser:
         """Read one line (stripped) that starts at ``start``."""
         if self.section == "opening":
             self.opening_line(start, line)
-            if not (_PASAL.match(line) or _BAB.match(line) or _DIKTUM.match(line)):
+            if not (_heading(line) or _BAB.match(line) or _DIKTUM.match(line)):
                 return
             self.section = "body"
         if self.section == "body":
@@ -376,8 +405,8 @@ class _Parser:
         if re.match(r"^II\.\s*PASAL\s+DEMI\s+PASAL\b", line, re.IGNORECASE):
             self.close(start)
             return
-        m = _PENJELASAN_PASAL.match(line)
-        label = self.pasal_label(_label(m.group(1))) if m else ""
+        raw = _heading(line, explained=True)
+        label = self.pasal_label(_label(raw)) if raw else ""
         if self.roman and label not in _ROMAN:
             label = ""  # in an amendment's Penjelasan, "Pasal 27" explains the amended law's Pasal 27
         if label and (self.penjelasan_last is None or _follows(label, self.penjelasan_last)):
