@@ -470,3 +470,17 @@ def test_a_regulation_as_plain_text_is_read_as_one(tmp_path: Path, fake_settings
     assert hit.location is not None and hit.location.pasal == "18"
     assert hit.citation.text("en") == "Law 25/2009, Article 18"  # plain text has no pages
     index.close()
+
+
+def test_a_regulation_pdf_is_read_by_its_structure_too() -> None:
+    from egov_qa.corpus import CorpusRead, read_file
+
+    pdf = shared("regulations_id", "pdf_core_egov", "UU-2009-025-PELAYANAN-PUBLIK.pdf")
+    read = CorpusRead()
+    read_file(pdf, pdf.parent, read)
+    (doc,) = read.documents
+    assert doc.title == "UU 25/2009 tentang Pelayanan Publik"  # the PDF's own title is "UU 25 Tahun 2009"
+    chunks, reg = chunk_with_structure(doc, words, ChunkParams(max_tokens=256))
+    assert reg is not None and [u.pasal for u in reg.articles] == [str(n) for n in range(1, 63)]
+    pasal_21 = [c for c in chunks if c.location and c.location.part == "pasal" and c.location.pasal == "21"]
+    assert pasal_21 and pasal_21[0].page == 20

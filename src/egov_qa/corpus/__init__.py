@@ -65,8 +65,13 @@ def _title_of(text: str) -> str:
 
 
 def _titled(doc: Document, path: Path) -> Document:
-    """Give a document without a title (or with a PDF's "UU 11 Tahun 2008.rtf") its regulation's or file's name."""
-    if doc.title and not _FILE_NAME.search(doc.title):
+    """Give a document without a title its regulation's or its file's name.
+
+    A PDF's own title ("UU 11 Tahun 2008.rtf", "Microsoft Word - uu25") gives way to the
+    regulation's ("UU 25/2009 tentang Pelayanan Publik") when the PDF is one.
+    """
+    pdf = doc.metadata.get("format") == "pdf"
+    if doc.title and not pdf and not _FILE_NAME.search(doc.title):
         return doc
     return replace(doc, title=_title_of(doc.text) or doc.title or _title_from_name(path))
 
