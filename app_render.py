@@ -246,8 +246,8 @@ def regulation_html(text: str) -> str:
             continue
         if not paragraphs or _ITEM_START.match(stripped):
             paragraphs.append([stripped])
-        elif paragraphs[-1][-1].endswith("-") and stripped[:1].islower():
-            paragraphs[-1][-1] += stripped  # "keragu-" + "raguan": a word wrapped at its hyphen
+        elif re.search(r"[^\W_]-$", paragraphs[-1][-1]):
+            paragraphs[-1][-1] += stripped  # a word wrapped at its hyphen: "Undang-" + "Undang", "COVID-" + "19"
         else:
             paragraphs[-1].append(stripped)
     return "".join(f"<p>{safe(' '.join(p))}</p>" for p in paragraphs)

@@ -7,7 +7,7 @@ import pytest
 from egov_qa.chunking import ChunkParams, chunk_document, split_sentences
 from egov_qa.records import Document
 
-from .conftest import SEED
+from .conftest import ROOT, SEED
 
 
 def sentences(text: str) -> list[str]:
@@ -172,3 +172,81 @@ def test_tables_and_heading_only_texts_are_not_lost() -> None:
     assert sentences(table) == ["| Layanan | Waktu |\n| KK | 1 hari |"]
     outline = "Arsitektur SPBE\nTata Kelola SPBE\nLayanan SPBE"
     assert sentences(outline) == ["Arsitektur SPBE", "Tata Kelola SPBE", "Layanan SPBE"]
+
+
+_REGULATION = """PERATURAN PRESIDEN REPUBLIK INDONESIA
+NOMOR 95 TAHUN 2018
+TENTANG
+SISTEM PEMERINTAHAN BERBASIS ELEKTRONIK
+
+DENGAN RAHMAT TUHAN YANG MAHA ESA
+
+PRESIDEN REPUBLIK INDONESIA,
+
+Menimbang : a. bahwa untuk mewujudkan tata kelola pemerintahan yang bersih diperlukan SPBE;
+b. bahwa berdasarkan pertimbangan sebagaimana dimaksud dalam huruf a, perlu menetapkan Peraturan Presiden;
+Mengingat : Pasal 4 ayat (1) Undang-Undang Dasar Negara Republik Indonesia Tahun 1945;
+
+MEMUTUSKAN:
+Menetapkan : PERATURAN PRESIDEN TENTANG SISTEM PEMERINTAHAN BERBASIS ELEKTRONIK.
+
+BAB I
+KETENTUAN UMUM
+
+Pasal 1
+Dalam Peraturan Presiden ini yang dimaksud dengan:
+1. Sistem Pemerintahan Berbasis Elektronik yang selanjutnya disingkat SPBE adalah penyelenggaraan
+pemerintahan yang memanfaatkan teknologi informasi dan komunikasi.
+2. Arsitektur SPBE adalah kerangka dasar yang mendeskripsikan integrasi proses bisnis.
+
+Pasa1 2
+(1) Tata Kelola SPBE bertujuan untuk memastikan penerapan unsur SPBE secara terpadu.
+(2) Unsur SPBE sebagaimana dimaksud pada ayat
+(1) meliputi:
+a. Rencana Induk SPBE Nasional;
+b. Arsitektur SPBE; dan
+c. Peta Rencana SPBE.
+
+Pasal42
+Menteri melakukan pemantauan dan evaluasi SPBE.
+
+Ditetapkan di Jakarta
+pada tanggal 2 Oktober 2018
+
+PENJELASAN
+ATAS
+PERATURAN PRESIDEN REPUBLIK INDONESIA
+NOMOR 95 TAHUN 2018
+
+I. UMUM
+SPBE diperlukan untuk pelayanan publik yang berkualitas.
+
+II. PASAL DEMI PASAL
+Pasal 1
+Cukup jelas.
+Pasal 2
+Ayat (1)
+Yang dimaksud dengan unsur SPBE adalah komponen yang saling terkait.
+"""
+# the cut of _REGULATION and the shipped corpus under SPLITTER_VERSION: a change to either is a new version
+SPLITTER_FINGERPRINTS = {3: "d0d2c3866a75cf7f"}
+
+
+def test_a_change_to_the_cut_comes_with_a_new_splitter_version() -> None:
+    import hashlib
+    import json
+
+    from egov_qa.chunking import SPLITTER_VERSION
+    from egov_qa.corpus import read_corpus
+    from egov_qa.regulation.chunks import chunk_with_structure
+
+    docs = [Document("reg.txt", _REGULATION), *read_corpus(ROOT / "corpus").documents]
+    cut = []
+    for doc in docs:
+        chunks, _ = chunk_with_structure(doc, lambda texts: [len(t.split()) + 2 for t in texts], ChunkParams())
+        cut += [[c.start, c.end, c.heading, c.sentences, c.location.as_json() if c.location else None] for c in chunks]
+    digest = hashlib.sha256(json.dumps(cut, sort_keys=True).encode()).hexdigest()[:16]
+    assert SPLITTER_FINGERPRINTS.get(SPLITTER_VERSION) == digest, (
+        f"documents are cut differently ({digest}): bump SPLITTER_VERSION in chunking.py, so that indexes "
+        "built by the older version are cut again, and record the new fingerprint here"
+    )

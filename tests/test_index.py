@@ -12,7 +12,7 @@ import pytest
 
 import egov_qa
 from egov_qa import Document, Embedder, Settings, build_index, load_index
-from egov_qa.chunking import ChunkParams
+from egov_qa.chunking import SPLITTER_VERSION, ChunkParams
 from egov_qa.embedding import FakeEmbedder
 from egov_qa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, QueryError
 from egov_qa.manifest import MANIFEST_NAME
@@ -408,10 +408,27 @@ def test_a_new_splitter_cuts_again_and_keeps_the_vectors_of_unchanged_chunks(
     report = build_index(corpus, ix, settings=fake_settings)
     assert sorted(report.updated) == sorted(first.added) and report.chunks_embedded == 0
     assert any("cut again" in n.reason and f"{first.total_chunks} kept their vectors" in n.reason for n in report.notes)
-    assert json.loads((ix / "manifest.json").read_text())["chunking"]["splitter_version"] == 2
+    assert json.loads((ix / "manifest.json").read_text())["chunking"]["splitter_version"] == SPLITTER_VERSION
     after = load_index(ix, settings=fake_settings).search("perizinan OSS", top_k=3)
     assert [(h.doc_id, h.text, round(h.score, 5)) for h in after] == [
         (h.doc_id, h.text, round(h.score, 5)) for h in before
     ]
     with pytest.raises(IndexMismatchError, match="--full"):  # a budget of one's own choosing still asks for --full
         build_index(corpus, ix, settings=fake_settings, params=ChunkParams(max_tokens=64))
+
+
+def test_a_document_kept_from_a_skipped_file_is_cut_again_once_it_reads(corpus: Path, fake_settings: Settings) -> None:
+    ix = fake_settings.index_dir
+    build_index(corpus, ix, settings=fake_settings)
+    manifest = json.loads((ix / "manifest.json").read_text())
+    manifest["chunking"]["splitter_version"] = 1
+    (ix / "manifest.json").write_text(json.dumps(manifest))
+    original = (corpus / "spbe.md").read_bytes()
+    (corpus / "spbe.md").write_bytes(b"\x00binary")  # unreadable this time: its indexed version is kept
+    report = build_index(corpus, ix, settings=fake_settings)
+    assert "spbe.md" in report.unchanged
+    assert json.loads((ix / "manifest.json").read_text())["chunking"]["splitter_version"] == 1  # not cut yet
+    (corpus / "spbe.md").write_bytes(original)
+    again = build_index(corpus, ix, settings=fake_settings)
+    assert "spbe.md" in again.updated and again.chunks_embedded == 0
+    assert json.loads((ix / "manifest.json").read_text())["chunking"]["splitter_version"] == SPLITTER_VERSION

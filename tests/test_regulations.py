@@ -23,7 +23,8 @@ from egov_qa.corpus.pdf import paged_document
 from egov_qa.records import Document
 from egov_qa.regulation import parse_regulation
 from egov_qa.regulation.chunks import chunk_with_structure, unit_text
-from egov_qa.regulation.cite import citation_query
+from egov_qa.regulation.cite import citation_query, short_name
+from egov_qa.regulation.relations import MINISTRIES, ministry
 from egov_qa.regulation.structure import _heading, _label
 
 from .conftest import shared
@@ -143,7 +144,9 @@ def test_ocrd_headings_are_read_as_headings(line: str, label: str) -> None:
     assert raw is not None and _label(raw) == label
 
 
-@pytest.mark.parametrize("line", ["Pasal 21 meliputi hak untuk:", "Pesan 5", "Ayat (21", "Pasal 3 Cukup jelas."])
+@pytest.mark.parametrize(
+    "line", ["Pasal 21 meliputi hak untuk:", "Pesan 5", "Ayat (21", "Pasal 3 Cukup jelas.", '"Pasal 35']
+)
 def test_lines_that_only_mention_a_pasal_are_no_headings(line: str) -> None:
     assert _heading(line) is None
 
@@ -202,6 +205,36 @@ def test_a_title_wrapped_onto_an_ordinal_is_no_instruction() -> None:
     )
     reg = parse_regulation(instruction)
     assert reg is not None and [u.pasal for u in reg.units if u.part == "diktum"][-2:] == ["KESEBELAS", "KEDUA BELAS"]
+
+
+def test_an_amendment_is_of_the_regulation_named_after_atas() -> None:
+    text = (
+        "PERATURAN DAERAH PROVINSI DKI JAKARTA\nNOMOR 1 TAHUN 2001\nTENTANG\nPERUBAHAN ATAS KETENTUAN PIDANA DALAM "
+        "PERATURAN DAERAH YANG DIKELUARKAN SEBELUM BERLAKUNYA UNDANG-UNDANG NOMOR 22 TAHUN 1999\n\n"
+        "MEMUTUSKAN:\n\nPasal 1\nIsi.\n\nPasal 2\nIsi.\n"
+    )
+    reg = parse_regulation(text)
+    assert reg is not None and reg.amends == ()  # it amends provisions of many Perda, not UU 22/1999
+    amending = parse_regulation(document(UU_19).text)
+    assert amending is not None and [t for t, _ in amending.amends] == ["uu_11_2008"]
+
+
+def test_in_so_far_as_makes_only_its_own_item_a_partial_repeal() -> None:
+    text = (
+        "UNDANG-UNDANG REPUBLIK INDONESIA\nNOMOR 12 TAHUN 2006\nTENTANG\nX\n\nMEMUTUSKAN:\n\nPasal 1\nIsi.\n\n"
+        "Pasal 2\nPada saat Undang-Undang ini mulai berlaku: a. Undang-Undang Nomor 62 Tahun 1958 tentang A; dan "
+        "b. Peraturan Pemerintah Nomor 67 Tahun 1958 sepanjang mengatur B, dicabut dan dinyatakan tidak berlaku.\n"
+    )
+    reg = parse_regulation(text)
+    assert reg is not None
+    assert [t for t, _ in reg.repeals] == ["uu_62_1958"] and [t for t, _ in reg.partly_repeals] == ["pp_67_1958"]
+
+
+def test_an_amendments_penjelasan_title_is_not_an_annexed_regulation() -> None:
+    reg = parse_regulation(document("UU-2008-012-PERUBAHAN-DUA-UU-NO-32-2004-PEMERINTAHAN-DAERAH").text)
+    assert reg is not None and [u.pasal for u in reg.articles] == ["I", "II"]
+    assert [u.pasal for u in reg.units if u.part == "penjelasan"] == ["I", "II"]
+    assert not [u for u in reg.units if u.part == "lampiran"]
 
 
 def test_a_repeal_names_the_type_written_beside_the_number() -> None:
@@ -331,6 +364,29 @@ def test_a_question_about_an_article_or_naming_none_is_no_lookup() -> None:
     assert citation_query("Pasal berapa yang mengatur pengaduan?") is None
     # asks what sanction follows from breaking Pasal 27 (that is another Pasal): searched as a question
     assert citation_query("Apa sanksi bagi pelanggar Pasal 27 ayat (3) UU 11/2008?") is None
+    for question in (
+        "Apakah Pasal 27 UU 11/2008 sudah dicabut?", "Siapa yang berwenang menurut Pasal 5 UU 25/2009?",
+        "Was Article 27 of Law 11/2008 amended?", "Who enforces Article 5 of Law 25/2009?",
+        "Pasal 27 UU 11/2008, bagaimana tentang kasus penghinaan di media sosial?",
+    ):  # fmt: skip
+        assert citation_query(question) is None, question
+
+
+def test_every_ministry_name_egov_qa_shows_can_be_typed_back() -> None:
+    for code, (words, indonesian, _) in MINISTRIES.items():
+        name = short_name("permen_7_2019", "id", code)
+        assert name == f"{indonesian} 7/2019"
+        found = citation_query(f"Pasal 2 {name}")
+        assert found is not None and found.reference == "permen_7_2019", name
+        assert ministry(found.words) == code, name
+        assert ministry(f"PERATURAN MENTERI {words.upper()} REPUBLIK INDONESIA") == code
+
+
+def test_a_ministry_is_read_from_its_name_not_from_words_elsewhere() -> None:
+    assert ministry("PERATURAN MENTERI KESEHATAN TENTANG CALON PEGAWAI NEGERI SIPIL DALAM LINGKUNGAN") == "kes"
+    assert ministry("PERATURAN MENTERI AGAMA TENTANG PENGELOLAAN KEUANGAN HAJI") == "agama"
+    assert ministry("MENTERI KOORDINATOR BIDANG POLITIK, HUKUM, DAN KEAMANAN") == "polhukam"
+    assert ministry("MENTERI HUKUM DAN HAK ASASI MANUSIA") == "kumham"
 
 
 @pytest.fixture(scope="module")
@@ -484,3 +540,10 @@ def test_a_regulation_pdf_is_read_by_its_structure_too() -> None:
     assert reg is not None and [u.pasal for u in reg.articles] == [str(n) for n in range(1, 63)]
     pasal_21 = [c for c in chunks if c.location and c.location.part == "pasal" and c.location.pasal == "21"]
     assert pasal_21 and pasal_21[0].page == 20
+
+
+def test_the_penjelasan_of_an_annexed_regulation_is_not_this_ones() -> None:
+    reg = parse_regulation(document("UU-2015-001-PERPU-1-2014-TENTANG-PILKADA").text)  # sets Perppu 1/2014 into law
+    assert reg is not None and [u.pasal for u in reg.articles] == ["1", "2"]
+    assert [u.pasal for u in reg.units if u.part == "penjelasan"] == ["1", "2"]
+    assert reg.units[-1].part == "lampiran"  # the Perppu and its own Penjelasan

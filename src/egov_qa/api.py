@@ -285,11 +285,14 @@ class Index:
     def _regulation(self, doc: Document) -> Regulation | None:
         """Parse a stored regulation once: a reader paging through its Pasal asks for it again and again."""
         with self._parsed_lock:  # the app's sessions share one Index
-            if doc.doc_id not in self._parsed:
-                if len(self._parsed) >= _PARSED_KEPT:
-                    self._parsed.pop(next(iter(self._parsed)))
-                self._parsed[doc.doc_id] = parse_regulation(doc.text)
-            return self._parsed[doc.doc_id]
+            if doc.doc_id in self._parsed:
+                return self._parsed[doc.doc_id]
+        parsed = parse_regulation(doc.text)  # outside the lock: one long document stalls no other session
+        with self._parsed_lock:
+            if len(self._parsed) >= _PARSED_KEPT:
+                self._parsed.pop(next(iter(self._parsed)), None)
+            self._parsed[doc.doc_id] = parsed
+        return parsed
 
     def document(self, doc_id: str) -> Document | None:
         """Return a stored document (cleaned text, title, metadata) by id, or None."""

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -215,7 +216,10 @@ def _ingest(
             added=len(added), updated=len(updated), removed=len(removed), unchanged=len(unchanged),
             chunks_embedded=total, skipped=report.skipped, notes=report.notes,
         )  # fmt: skip
-        writer.commit(ModelInfo.of(embedder), params.as_dict(), last, __version__)
+        chunking: dict[str, Any] = dict(params.as_dict())
+        if job.recut and keep and current is not None:  # a kept document still has the old cut: cut it next time
+            chunking["splitter_version"] = current.chunking.get("splitter_version")
+        writer.commit(ModelInfo.of(embedder), chunking, last, __version__)
     return report
 
 

@@ -19,7 +19,6 @@ by ``benchmarks/bench_hybrid.py`` (see docs/BENCHMARKS.md).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -31,7 +30,7 @@ from egov_qa.glossary import Glossary, load_glossary
 from egov_qa.highlight import sentence_spans
 from egov_qa.records import Hit, Location
 from egov_qa.regulation.cite import CitationQuery
-from egov_qa.regulation.relations import ISSUED_BY_MANY, issuer_words
+from egov_qa.regulation.relations import ISSUED_BY_MANY, names
 from egov_qa.store import IndexReader
 
 Mode = Literal["dense", "lexical", "hybrid"]
@@ -213,10 +212,8 @@ def lookup(reader: IndexReader, query: CitationQuery, allowed: set[int] | None =
     """
     rows = reader.regulations()
     docs = [d for d, row in rows.items() if row["reference"] == query.reference]
-    # "Permen ESDM 1/2020": ESDM's, not another ministry's Permen 1/2020 (laws are told apart by number)
-    named_by = issuer_words(query.words) if query.reference.split("_", 1)[0] in ISSUED_BY_MANY else set()
-    if named_by:
-        docs = [d for d in docs if named_by <= set(re.findall(r"[a-z]+", rows[d]["opening"].lower()))]
+    if query.reference.split("_", 1)[0] in ISSUED_BY_MANY:  # laws are told apart by their number alone
+        docs = [d for d in docs if names(query.words, query.reference, rows[d]["opening"], strict=False)]
     if len(docs) != 1:
         return None  # none, or several that the query does not tell apart
     for doc_id in docs:

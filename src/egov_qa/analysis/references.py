@@ -18,7 +18,10 @@ _REF_TYPES: dict[str, tuple[str, ...]] = {
     "perpres": (r"peraturan\s+presiden", r"perpres", r"presidential\s+regulations?"),
     "keppres": (r"keputusan\s+presiden", r"keppres", r"kepres", r"presidential\s+decrees?"),
     "inpres": (r"instruksi\s+presiden", r"inpres", r"presidential\s+instructions?"),
-    "permen": (r"peraturan\s+menteri", r"permen[a-z-]*", r"ministerial\s+regulations?", r"minister\s+regulations?"),
+    "permen": (
+        r"peraturan\s+menteri", r"permen[a-z-]*", r"pmk", r"pma", r"ministerial\s+regulations?",
+        r"minister\s+regulations?",
+    ),  # fmt: skip
     "kepmen": (r"keputusan\s+menteri", r"kepmen[a-z-]*", r"ministerial\s+decrees?"),
     "perda": (r"peraturan\s+daerah", r"perda", r"regional\s+regulations?"),
     "pergub": (r"peraturan\s+gubernur", r"pergub", r"governor\s+regulations?"),
@@ -47,7 +50,8 @@ _REFERENCE = re.compile(
     + _NUMBER
     + r"(?:\s*(?:tahun|th\.?|thn\.?|of(?:\s+the\s+year)?|year)\s*|\s*/\s*|\s+)"
     + _YEAR
-    + r"|\s*(?:(?-i:[A-Z][A-Za-z]{1,7})\s+)?"  # "Permen PANRB 31/2014": the issuer's acronym may stand between
+    # "Permen PANRB 31/2014", "Permenko Perekonomian 1/2020": the issuer may stand between, capitalised
+    + r"|\s*(?:(?-i:[A-Z][A-Za-z]{1,13})\s+){0,2}"
     + _NUMBER.replace("num", "num2")
     + r"\s*(?:/|\s+tahun\s+|\s+of\s+)\s*"
     + _YEAR.replace("year", "year2")

@@ -19,7 +19,7 @@ from egov_qa.analysis.tokens import STOPWORDS, WORD, Span, is_acronym, tokens
 # Bump when analyze() gives other terms for the same text: indexes built with another version
 # get their lexical index rebuilt on the next ingest, without re-embedding.
 # 2: roots whose k melted into meng-/peng- (pengelolaan -> kelola)
-# 3: an issuer's acronym between a type and a number ("Permen PANRB 31/2014")
+# 3: an issuer between a type and a number ("Permen PANRB 31/2014"); PMK and PMA as Permen
 ANALYZER_VERSION = 3
 
 

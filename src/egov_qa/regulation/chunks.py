@@ -21,6 +21,8 @@ from egov_qa.regulation.structure import Path, Regulation, Unit, parse_regulatio
 _STRUCTURED = ("pasal", "penjelasan", "diktum", "menimbang", "mengingat")
 # heading lines between two Pasal (a BAB or Bagian title) are context, not text, up to this length
 _MAX_BODY_GAP = 200
+# a gap between units that holds only the heading of the next part
+_PART_HEADING = re.compile(r"(?:II\.\s*)?PASAL\s+DEMI\s+PASAL|", re.IGNORECASE)
 # what a Penjelasan says when it explains nothing: "Ayat (1) Cukup jelas." is not worth a chunk
 _NOTHING_EXPLAINED = re.compile(
     r"(?:Ayat|Huruf|Angka)\s*\(?\w{1,3}\)?|Cukup\s+jelas\.?|TAMBAHAN\s+LEMBARAN\s+NEGARA[^\n]*|\s+", re.IGNORECASE
@@ -65,7 +67,8 @@ def _spans(text: str, reg: Regulation) -> list[tuple[int, int, Unit | None, str]
         if unit.start > pos:
             part = "penutup" if seen_body else "pembukaan"
             between = seen_body and unit.part in ("pasal", "diktum")
-            if not (between and unit.start - pos <= _MAX_BODY_GAP):
+            heading_only = _PART_HEADING.fullmatch(text[pos : unit.start].strip())  # "II. PASAL DEMI PASAL"
+            if not (between and unit.start - pos <= _MAX_BODY_GAP) and not heading_only:
                 out.append((pos, unit.start, None, part))
         out.append((unit.start, unit.end, unit, unit.part))
         seen_body = seen_body or unit.part in ("pasal", "diktum")

@@ -131,6 +131,11 @@ _FRAMING = frozenset(
     "of the in and dan di ke pada dalam atas nomor no tahun number year".split()
 )
 _MAX_OTHER_WORDS = 1
+# a question about the unit ("Apakah Pasal 27 UU 11/2008 sudah dicabut?", "Who enforces Article 5 ...?"), not for it
+_QUESTION_WORDS = frozenset(
+    "apakah siapa siapakah kapan kapankah mengapa kenapa bagaimana bagaimanakah berapa berapakah dimana mana "
+    "who whom when why how which is was were are can may must should did do has have will".split()
+)
 
 
 def citation_query(text: str) -> CitationQuery | None:
@@ -149,9 +154,13 @@ def citation_query(text: str) -> CitationQuery | None:
     rest = list(text)
     for start, end in [(article.start(), article.end()), *((r.start, r.end) for r in refs)]:
         rest[start:end] = " " * (end - start)  # the citation and the names of regulations are not a question
-    said = re.sub(r"\btentang\b.*", " ", "".join(rest), flags=re.IGNORECASE)  # "UU 25/2009 tentang <its title>"
-    other = [w for w in WORD.findall(_EXPLANATION.sub(" ", said).lower()) if w not in STOPWORDS | _FRAMING]
-    if len(other) > _MAX_OTHER_WORDS:
+    said = "".join(rest)
+    title = re.match(r"\s*tentang\b[^?,;]*", said[ref.end :], re.IGNORECASE)  # "UU 25/2009 tentang <its title>"
+    if title:
+        said = said[: ref.end] + " " * title.end() + said[ref.end + title.end() :]
+    words = [w.lower() for w in WORD.findall(_EXPLANATION.sub(" ", said))]
+    other = [w for w in words if w not in STOPWORDS | _FRAMING]
+    if _QUESTION_WORDS.intersection(words) or len(other) > _MAX_OTHER_WORDS:
         return None
     pasal = article.group("pasal")
     return CitationQuery(

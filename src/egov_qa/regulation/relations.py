@@ -26,14 +26,16 @@ ISSUED_BY_MANY = frozenset({"permen", "kepmen", "perban", "perda", "pergub", "pe
 def read_relations(text: str, reg: Regulation) -> None:
     """Read which regulations this one amends (its title) and repeals, wholly or in part (its closing Pasal).
 
-    A repeal of "ketentuan mengenai ... dalam", a Pasal or a Bab of another regulation, or one
-    "sepanjang ..." (in so far as), is a partial one. Each relation keeps the words that name the
-    other regulation, so a Permen is told from another ministry's Permen of the same number.
+    It amends the regulation named right after "Perubahan ... atas" in its title. A repeal of
+    "ketentuan mengenai ... dalam", a Pasal or a Bab of another regulation, or one "sepanjang
+    ..." (in so far as) in the repealed item itself, is a partial one. Each relation keeps the
+    words that name the other regulation, so a Permen is told from another ministry's.
     """
     identity = reg.identity
     own = identity.token if identity else ""
-    if identity and re.match(r"(?i)perubahan\b", identity.title):
-        found = [_named(identity.title, r) for r in references(identity.title)]
+    if identity:
+        after = re.match(r"(?i)perubahan\b.{0,40}?\batas\s+", identity.title)
+        found = [_named(identity.title, r) for r in references(identity.title) if after and r.start == after.end()]
         reg.amends = tuple(f for f in found if f[0] != own)[:1]
     repealed: list[Relation] = []
     partly: list[Relation] = []
@@ -45,15 +47,21 @@ def read_relations(text: str, reg: Regulation) -> None:
         for sentence in re.split(r"(?<=[^\s.]{2}\.)\s+(?=[A-Z])", body):
             if not (re.search(r"\bdicabut\b", sentence) and re.search(r"dinyatakan\s+tidak\s+berlaku", sentence)):
                 continue
-            refs = [f for f in (_named(sentence, r) for r in references(sentence)) if f[0] != own]
+            refs = [r for r in references(sentence) if _named(sentence, r)[0] != own]
             if not refs:
                 continue
-            first = sentence.find(refs[0][1])
-            part = bool(re.search(r"\b(?:ketentuan|Pasal\s+\d|Bab\s+[IVXL])", sentence[:first]))
-            part = part or bool(re.search(r"\bsepanjang\b", sentence))
-            (partly if part else repealed).extend(refs)
+            whole = not re.search(r"\b(?:ketentuan|Pasal\s+\d|Bab\s+[IVXL])", sentence[: refs[0].start])
+            for r in refs:
+                item = sentence[r.start :].split(";", 1)[0]  # its own list item: "a. UU X ... sepanjang ...;"
+                (repealed if whole and not re.search(r"\bsepanjang\b", item) else partly).append(_named(sentence, r))
     reg.repeals = tuple(dict.fromkeys(repealed))
     reg.partly_repeals = tuple(r for r in dict.fromkeys(partly) if r not in reg.repeals)
+
+
+_TYPE_WORD = re.compile(
+    r"\b(?:peraturan|keputusan|instruksi|undang-\s?undang|surat\s+edaran|permen[a-z]*|kepmen[a-z]*|perpres|pp|uu)\b",
+    re.IGNORECASE,
+)
 
 
 def _named(text: str, ref: Reference) -> Relation:
@@ -61,15 +69,16 @@ def _named(text: str, ref: Reference) -> Relation:
 
     The reference pattern lets words stand between a type and "Nomor", so in "Peraturan
     Pemerintah ini mulai berlaku, Keputusan Presiden Nomor 14 Tahun 1993" it spans both
-    types; the clause after the last comma or "ini" names the regulation, and its type is the
-    one written last.
+    types: the clause from the last type word before "Nomor" names the regulation, and that
+    type is its kind.
     """
     words = text[ref.start : ref.end]
-    head, _, tail = words.lower().partition("nomor")
-    cut = max(head.rfind(","), head.rfind(" ini "))
-    if cut >= 0 and tail:
-        words = words[cut + 1 :].lstrip(" ,").removeprefix("ini ").strip()
-    kind = kind_before(words.lower().partition("nomor")[0]) if "nomor" in words.lower() else None
+    head = re.split(r"(?i)\bnomor\b", words)[0]
+    # "Peraturan Pemerintah Pengganti Undang-Undang" is one type, not two
+    starts = [m.start() for m in _TYPE_WORD.finditer(head) if not re.search(r"(?i)pengganti\s+$", head[: m.start()])]
+    if len(starts) > 1:
+        words = words[starts[-1] :]
+    kind = kind_before(re.split(r"(?i)\bnomor\b", words)[0]) if re.search(r"(?i)\bnomor\b", words) else None
     return f"{kind or ref.kind}_{ref.number}_{ref.year}", words
 
 
@@ -79,7 +88,6 @@ MINISTRIES: dict[str, tuple[str, str, str]] = {
     "dagri": ("dalam negeri", "Permendagri", "Home Affairs"),
     "panrb": ("pendayagunaan aparatur negara reformasi birokrasi", "Permen PANRB", "Administrative Reform"),
     "kukm": ("koperasi usaha kecil menengah", "Permenkop UKM", "Cooperatives and SMEs"),
-    "kopukm": ("koperasi usaha kecil menengah", "Permenkop UKM", "Cooperatives and SMEs"),
     "kominfo": ("komunikasi informatika", "Permenkominfo", "Communication and Informatics"),
     "kes": ("kesehatan", "Permenkes", "Health"),
     "kumham": ("hukum hak asasi manusia", "Permenkumham", "Law and Human Rights"),
@@ -88,12 +96,21 @@ MINISTRIES: dict[str, tuple[str, str, str]] = {
     "dikbud": ("pendidikan kebudayaan", "Permendikbud", "Education and Culture"),
     "ristekdikti": ("riset teknologi pendidikan tinggi", "Permenristekdikti", "Research and Higher Education"),
     "polhukam": ("koordinator politik hukum keamanan", "Permenko Polhukam", "Coordinating Political Affairs"),
-    "ekon": ("koordinator perekonomian", "Permenko Perekonomian", "Coordinating Economic Affairs"),
+    "perekonomian": ("koordinator perekonomian", "Permenko Perekonomian", "Coordinating Economic Affairs"),
     "lhk": ("lingkungan hidup kehutanan", "Permen LHK", "Environment and Forestry"),
     "kp": ("kelautan perikanan", "Permen KP", "Marine Affairs and Fisheries"),
     "dag": ("perdagangan", "Permendag", "Trade"),
     "esdm": ("energi sumber daya mineral", "Permen ESDM", "Energy and Mineral Resources"),
     "agama": ("agama", "PMA", "Religious Affairs"),
+}
+# other ways people write them
+_ALIASES = {
+    "kopukm": "kukm",
+    "kop": "kukm",
+    "ekon": "perekonomian",
+    "pmk": "keu",
+    "pma": "agama",
+    "kemendagri": "dagri",
 }
 _NOT_ISSUER = frozenset(
     "peraturan keputusan instruksi surat edaran bersama menteri nomor no tahun republik indonesia dan negara "
@@ -101,7 +118,42 @@ _NOT_ISSUER = frozenset(
     "presidential instruction regional governor regent mayor agency circular of the number year "
     "uu pp perpres perppu perpu keppres kepres inpres perda pergub perbup perwal se undang".split()
 )
-_TYPE_PREFIX = re.compile(r"^(?:permenko|kepmenko|permen|kepmen)(?=[a-z]{2,})")
+_TYPE_PREFIXES = ("permenko", "kepmenko", "permen", "kepmen")
+
+
+def _ministry_code(word: str) -> str:
+    """Return the ministry a written word abbreviates ("permendagri", "PANRB", "PMK"), or ""."""
+    word = _ALIASES.get(word, word)
+    if word in MINISTRIES:
+        return word
+    for prefix in _TYPE_PREFIXES:
+        rest = word.removeprefix(prefix)
+        if rest != word and _ALIASES.get(rest, rest) in MINISTRIES:
+            return _ALIASES.get(rest, rest)
+    return ""
+
+
+def _phrase(code: str) -> re.Pattern[str]:
+    """Return the pattern of a ministry's name after "Menteri": its words in order, "dan" or "bidang" between."""
+    words = MINISTRIES[code][0].split()
+    between = r"(?:\W+(?:dan|bidang)\b)?\W+"
+    return re.compile(r"\bmenteri\s+(?:negara\s+)?" + between.join(words) + r"\b")
+
+
+_PHRASES = {code: _phrase(code) for code in MINISTRIES}
+
+
+def ministry(text: str) -> str:
+    """Return the code of the ministry a text names ("Peraturan Menteri Dalam Negeri ...", "Permendagri"), or ""."""
+    lower = text.lower()
+    found = [(m.start(), -len(MINISTRIES[code][0]), code) for code, p in _PHRASES.items() if (m := p.search(lower))]
+    if found:
+        return min(found)[2]  # the ministry named first (the issuer stands before any other)
+    for word in re.findall(r"[a-z]+", lower.split("nomor")[0]):
+        code = _ministry_code(word)
+        if code:
+            return code
+    return ""
 
 
 def issuer_words(reference: str) -> set[str]:
@@ -112,32 +164,30 @@ def issuer_words(reference: str) -> set[str]:
     """
     words: set[str] = set()
     for word in re.findall(r"[a-z]+", re.split(r"nomor|\d", reference.lower())[0]):
-        word = _TYPE_PREFIX.sub("", word)
-        if word in MINISTRIES:
-            words.update(MINISTRIES[word][0].split())
+        code = _ministry_code(word)
+        if code:
+            words.update(MINISTRIES[code][0].split())
         elif word not in _NOT_ISSUER and len(word) > 1:
             words.add(word)
     return words - _NOT_ISSUER
 
 
-def names(reference: str, token: str, opening: str) -> bool:
+def names(reference: str, token: str, opening: str, *, strict: bool = True) -> bool:
     """Tell whether a reference (its words and token) names the regulation whose text opens with ``opening``.
 
-    Laws and the President's regulations are told apart by their token; a ministry's or a
-    region's by the issuer's words too, which must all stand in the regulation's opening.
+    Laws and the President's regulations are told apart by their token; a ministry's by the
+    ministry (known ones by name, others by all the issuer's words standing in the opening).
+    A reference that names no issuer ("Permen 1/2020") names none when ``strict``, any otherwise
+    (a reader's lookup: the caller then asks that only one regulation fit).
     """
     if token.split("_", 1)[0] not in ISSUED_BY_MANY:
         return True
+    code = ministry(reference)
+    if code:
+        return ministry(opening) == code
     words = issuer_words(reference)
     head = set(re.findall(r"[a-z]+", opening.lower()))
-    return bool(words) and words <= head
-
-
-def ministry(opening: str) -> str:
-    """Return the code of the ministry whose regulation opens with ``opening`` ("dagri"), or ""."""
-    head = set(re.findall(r"[a-z]+", opening.lower()))
-    found = [(len(w.split()), code) for code, (w, _, _) in MINISTRIES.items() if set(w.split()) <= head]
-    return max(found)[1] if found else ""
+    return words <= head if words or not strict else False
 
 
 def resolve(rows: Mapping[str, Mapping[str, Any]]) -> dict[tuple[str, str], set[str]]:

@@ -24,12 +24,14 @@ _LINE = re.compile(r"[^\n]*")
 # "Pasal 5O", "Pasal 3 1", "Pasal42", "Pasai 46", "Pagal 48", "Pasa.l 57", "' Pasal 69", "Pasal 59`", "PASAL 1"
 # a number as OCR reads it ("3l", "5O", "3 1", "1 I", "l0", "I 1"), a letter suffix ("27A"), or Roman (Pasal I, II)
 _NUMBER_LABEL = r"(?P<num>\d[\dOIl]{0,2}(?: [\dIl])?[A-Z]?|[lI](?: ?[\dOIl]){1,2}|[IVX]{1,4})"
+# possessive runs of blanks: a line of 20,000 spaces must not make the pattern backtrack; no quote
+# before the heading: an amendment quotes the amended law's '"Pasal 35'
 _HEADING = re.compile(
-    r"^[^\w\n]{0,2}[ \t]*(?P<word>[Pp][A-Za-z.1]{2,5})[ \t]*"
+    r"^[^\w\s\"“”]{0,2}[ \t]*+(?P<word>[Pp][A-Za-z.1]{2,5})[ \t]*+"
     + _NUMBER_LABEL
-    + r"[ \t]*[^\w\s]{0,2}[ \t]*(?P<rest>Cukup[ \t]+[Jj]elas\.?)?$"
+    + r"[ \t]*+[^\w\s]{0,2}[ \t]*+(?P<rest>Cukup[ \t]+[Jj]elas\.?)?$"
 )
-_HEADING_LINE = re.compile(_HEADING.pattern.replace("^", "^[ \t]*", 1), re.MULTILINE)
+_HEADING_LINE = re.compile(_HEADING.pattern.replace("^", "^[ \t]*+", 1), re.MULTILINE)
 
 
 def _heading(line: str, explained: bool = False) -> str | None:
@@ -68,7 +70,8 @@ _ORDINALS = (
 # "KEDUA BELAS" before "KEDUA"; an instruction follows a colon or starts a sentence ("KEDUA Khusus kepada"),
 # which a title wrapped to "KEDUA ATAS UNDANG-UNDANG ..." does not
 _DIKTUM = re.compile(
-    r"^(KEDUA BELAS|KETIGA BELAS|KEEMPAT BELAS|KELIMA BELAS|" + "|".join(_ORDINALS) + r")(?:\s*:\s*\S|\s+[A-Z][a-z])"
+    r"^(KEDUA BELAS|KETIGA BELAS|KEEMPAT BELAS|KELIMA BELAS|" + "|".join(_ORDINALS) + r")"
+    r"(?:\s*:\s*\S|\s+(?:\S{1,2}\s+)?[A-Z][a-z])"  # OCR may leave a stray mark: "KEENAM 1 Dalam rangka"
 )
 _CLOSING = re.compile(r"^(?:Ditetapkan|Disahkan|Dikeluarkan)\s+di\b")
 _CLOSING_LINE = re.compile(r"^[ \t]*(?:Ditetapkan|Disahkan|Dikeluarkan)\s+di\b", re.MULTILINE)
@@ -379,7 +382,13 @@ class _Parser:
                 _push(self.open, start, *item, amending=False, line=line)
 
     def annexed(self, start: int, line: str) -> bool:
-        """Tell whether another regulation's text begins here (a Perppu set into law, annexed whole)."""
+        """Tell whether another regulation's text begins here (a Perppu set into law, annexed whole).
+
+        Not within the Penjelasan's own title ("PENJELASAN ATAS UNDANG-UNDANG ... PERUBAHAN KEDUA
+        ATAS UNDANG-UNDANG NOMOR 32 TAHUN 2004"), which names other regulations too.
+        """
+        if self.section == "penjelasan" and self.open is None and self.penjelasan_last is None:
+            return False
         if not _ANNEX_OPENING.match(line) or not line.isupper():
             return False
         m = NOMOR.search(self.text[start : start + 300])
@@ -392,11 +401,11 @@ class _Parser:
     def explains(self, start: int) -> bool:
         """Tell whether the Penjelasan opening at ``start`` is this regulation's, not an annexed one's."""
         m = NOMOR.search(self.text[start : start + 400])
-        return (
-            m is None
-            or self.reg.identity is None
-            or (fix_number(m.group("num").split("/")[0]).lstrip("0") == self.reg.identity.number)
-        )
+        ident = self.reg.identity
+        if m is None or ident is None:
+            return True
+        number = fix_number(m.group("num").split("/")[0]).lstrip("0")
+        return (number, fix_number(m.group("year"))[:4]) == (ident.number, ident.year)
 
     def penjelasan_line(self, start: int, line: str) -> None:
         if re.match(r"^I\.\s*UMUM\b", line, re.IGNORECASE):
