@@ -24,8 +24,9 @@ from egov_qa.records import Document
 from egov_qa.regulation import parse_regulation
 from egov_qa.regulation.chunks import chunk_with_structure, unit_text
 from egov_qa.regulation.cite import citation_query, short_name
+from egov_qa.regulation.items import label_of
 from egov_qa.regulation.relations import MINISTRIES, ministry
-from egov_qa.regulation.structure import _heading, _label
+from egov_qa.regulation.structure import _heading
 
 from .conftest import shared
 
@@ -141,7 +142,7 @@ def test_ocr_noise_in_headings_and_numbers_is_read_through() -> None:
 )  # fmt: skip
 def test_ocrd_headings_are_read_as_headings(line: str, label: str) -> None:
     raw = _heading(line)
-    assert raw is not None and _label(raw) == label
+    assert raw is not None and label_of(raw) == label
 
 
 @pytest.mark.parametrize(

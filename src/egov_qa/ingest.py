@@ -194,11 +194,7 @@ def _ingest(
             pos += len(cs)
         notes = list(read.notes) + [Skipped(d, "file skipped this time; previous version kept") for d in sorted(keep)]
         if job.recut:
-            notes.append(Skipped(str(index_dir), (
-                f"egov-qa cuts documents differently now (splitter version {params.as_dict()['splitter_version']}): "
-                f"{len(updated)} document(s) cut again, {total} chunk(s) embedded anew, "
-                f"{len(inputs) - total} kept their vectors"
-            )))  # fmt: skip
+            notes.append(_recut_note(index_dir, params, len(updated), total, len(inputs) - total))
         counts = writer.counts()
         report = IngestReport(
             added=tuple(added),
@@ -221,6 +217,15 @@ def _ingest(
             chunking["splitter_version"] = current.chunking.get("splitter_version")
         writer.commit(ModelInfo.of(embedder), chunking, last, __version__)
     return report
+
+
+def _recut_note(index_dir: Path, params: ChunkParams, documents: int, embedded: int, kept: int) -> Skipped:
+    """Say what cutting every document again cost: how many chunks were embedded anew, how many kept."""
+    version = params.as_dict()["splitter_version"]
+    return Skipped(str(index_dir), (
+        f"egov-qa cuts documents differently now (splitter version {version}): {documents} document(s) cut "
+        f"again, {embedded} chunk(s) embedded anew, {kept} kept their vectors"
+    ))  # fmt: skip
 
 
 def _fit_params(embedder: Embedder, doc: Document, params: ChunkParams) -> ChunkParams:

@@ -19,7 +19,11 @@ _REF_TYPES: dict[str, tuple[str, ...]] = {
     "keppres": (r"keputusan\s+presiden", r"keppres", r"kepres", r"presidential\s+decrees?"),
     "inpres": (r"instruksi\s+presiden", r"inpres", r"presidential\s+instructions?"),
     "permen": (
-        r"peraturan\s+menteri", r"permen[a-z-]*", r"pmk", r"pma", r"ministerial\s+regulations?",
+        r"peraturan\s+menteri",
+        r"permen[a-z-]*",
+        r"pmk",
+        r"pma",
+        r"ministerial\s+regulations?",
         r"minister\s+regulations?",
     ),  # fmt: skip
     "kepmen": (r"keputusan\s+menteri", r"kepmen[a-z-]*", r"ministerial\s+decrees?"),

@@ -32,6 +32,7 @@ def join_pages(pages: list[str]) -> tuple[str, tuple[int, ...]]:
 
 
 def _runs_on(before: str, page: str) -> bool:
+    """Tell whether a sentence runs on over the page break: no closing punctuation, then a lower-case start."""
     tail, head = before.rstrip(), page.lstrip()
     return bool(tail and head) and not tail.endswith(_CLOSERS) and head[0].islower()
 

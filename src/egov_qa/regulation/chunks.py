@@ -15,7 +15,8 @@ from dataclasses import replace
 from egov_qa.chunking import ChunkParams, Sentence, TokenCounter, chunk_document, page_of, segment_sentences, split_long
 from egov_qa.records import Chunk, Document, Location
 from egov_qa.regulation.identity import title_case
-from egov_qa.regulation.structure import Path, Regulation, Unit, parse_regulation
+from egov_qa.regulation.items import Path
+from egov_qa.regulation.structure import Regulation, Unit, parse_regulation
 
 # units cut at their items; the other parts are chunked as plain text
 _STRUCTURED = ("pasal", "penjelasan", "diktum", "menimbang", "mengingat")
@@ -111,6 +112,7 @@ def _common(paths: list[Path]) -> Path:
 
 
 def _unit_chunk(doc: Document, unit: Unit, heading: str, group: list[tuple[Sentence, int]]) -> Chunk:
+    """Make a chunk of a unit's sentences, located at the items it holds (their common path)."""
     start, end = group[0][0].start, group[-1][0].end
     opening = unit.path_at(start)
     marks = [(m - start, p) for m, p in unit.marks if start < m < end]

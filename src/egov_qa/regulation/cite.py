@@ -58,10 +58,12 @@ def short_name(token: str, language: str, issuer: str = "") -> str:
 
 
 def _path_id(path: Path) -> str:
+    """Return items as Indonesian cites them: "ayat (2) huruf a angka 3"."""
     return " ".join(f"ayat ({label})" if kind == "ayat" else f"{kind} {label}" for kind, label in path)
 
 
 def _path_en(path: Path) -> str:
+    """Return items as English cites them: "(2)(a) point 3"."""
     return "".join(f" point {label}" if kind == "angka" else f"({label})" for kind, label in path)
 
 

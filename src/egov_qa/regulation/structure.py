@@ -15,9 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from egov_qa.regulation.identity import NOMOR, Identity, fix_number, parse_identity
+from egov_qa.regulation.items import ROMAN, OpenUnit, Path, follows, item_of, label_of, number_of, push_item
 from egov_qa.regulation.relations import Relation, read_relations
-
-Path = tuple[tuple[str, str], ...]  # ((kind, label), ...) e.g. (("ayat", "1"), ("huruf", "c"))
 
 _LINE = re.compile(r"[^\n]*")
 # a heading "Pasal 21" on a line of its own, as OCR also writes it: "Pasa1 33", "PasaI 47", "Pasal 3l",
@@ -56,14 +55,6 @@ def _one_edit(word: str, target: str) -> bool:
 _BAB = re.compile(r"^BAB\s+([IVXLC]{1,7}[A-Z]?)\s*(?:[-–:.]\s*)?([A-Z][A-Z ,/&()-]*)?$")
 _BAGIAN = re.compile(r"^Bagian\s+(Ke[a-z]+(?: [A-Za-z]+)?)\s*$")
 _PARAGRAF = re.compile(r"^Paragraf\s+(\d{1,3}[A-Z]?)\s*(.*)$")
-_AYAT = re.compile(r"^\(\s*(\d{1,2}[a-z]?|l)\s*\)\s*")
-_HURUF = re.compile(r"^([a-z])\.\s+")
-_ANGKA = re.compile(r"^(\d{1,3})\.\s+")
-_EXPLAINED = re.compile(r"^(Ayat|Huruf|Angka)\s+\(?(\d{1,2}[a-z]?|[a-z])\)?\s*$")
-_CHANGE = re.compile(
-    r"^(\d{1,3})\.\s+(?:Ketentuan|Di\s*antara|Diantara|Pasal|Penjelasan|Judul|BAB|Bab|Bagian|Paragraf"
-    r"|Lampiran|LAMPIRAN|Setelah|Sebelum|Menambah|Menghapus|Mengubah|Ayat|Huruf|Angka|Dalam|Menyisipkan)\b"
-)
 _ORDINALS = (
     "KESATU PERTAMA KEDUA KETIGA KEEMPAT KELIMA KEENAM KETUJUH KEDELAPAN KESEMBILAN KESEPULUH KESEBELAS"
 ).split()
@@ -77,7 +68,6 @@ _CLOSING = re.compile(r"^(?:Ditetapkan|Disahkan|Dikeluarkan)\s+di\b")
 _CLOSING_LINE = re.compile(r"^[ \t]*(?:Ditetapkan|Disahkan|Dikeluarkan)\s+di\b", re.MULTILINE)
 _LAMPIRAN = re.compile(r"^LAMPIRAN(?:\s+[IVX]+)?\b")
 _ANNEX_OPENING = re.compile(r"^(?:PERATURAN|UNDANG-UNDANG|KEPUTUSAN|INSTRUKSI)\b")
-_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,96 +128,18 @@ class Regulation:
 
 
 def _lines(text: str) -> Iterator[tuple[int, int, str]]:
+    """Yield (start, end, stripped text) of every line, blank ones included."""
     for m in _LINE.finditer(text):
         if m.start() == m.end() and m.start() > 0 and text[m.start() - 1] != "\n":
             continue  # the empty match after each line's text
         yield m.start(), m.end(), m.group().strip()
 
 
-def _number(label: str) -> tuple[int, str]:
-    """Split "27A" into (27, "A"); a Roman "II" into (2, ""); OCR's "3 1" into (31, "")."""
-    label = label.replace(" ", "")
-    if label in _ROMAN:
-        return _ROMAN[label], ""
-    digits = re.match(r"\d+", label)
-    return (int(digits.group()), label[digits.end() :]) if digits else (0, label)
-
-
-def _follows(label: str, previous: str | None, gap: int = 4) -> bool:
-    """Tell whether heading number ``label`` may come after ``previous`` (N+1, up to N+``gap``, or N + letter)."""
-    n, suffix = _number(label)
-    if previous is None:
-        return n == 1 and not suffix or n <= 3
-    p, p_suffix = _number(previous)
-    if n == p:
-        return bool(suffix) and suffix > p_suffix
-    return p < n <= p + gap
-
-
-def _label(raw: str) -> str:
-    """Return a heading number as cited: OCR's letters read as digits ("3l" -> "31"), a letter suffix kept."""
-    if raw in _ROMAN:
-        return raw
-    m = re.fullmatch(r"([\dlI](?: ?[\dOIl]){0,2})([A-Z]?)", raw)
-    return fix_number(m.group(1).replace(" ", "")) + m.group(2) if m else raw
-
-
-@dataclass(slots=True)
-class _Open:
-    """The unit being read and the items open in it."""
-
-    part: str
-    start: int
-    pasal: str = ""
-    marks: list[tuple[int, Path]] = field(default_factory=list)
-    stack: list[tuple[str, str]] = field(default_factory=list)
-
-
-def _successor(kind: str, label: str, previous: str | None) -> bool:
-    if kind == "huruf":
-        return label == "a" if previous is None else ord(label) == ord(previous) + 1
-    if kind == "angka":
-        return label == "1" if previous is None else label.isdigit() and int(label) == int(previous) + 1
-    return previous is None or _follows(label, previous)
-
-
-def _item(line: str, explained: bool) -> tuple[str, str] | None:
-    """Return (kind, label) of the item a line starts ("(2) ..." -> ("ayat", "2")), else None."""
-    if explained:
-        m = _EXPLAINED.match(line)
-        return (m.group(1).lower(), m.group(2)) if m else None
-    m = _AYAT.match(line)
-    if m:
-        return "ayat", "1" if m.group(1) == "l" else m.group(1)
-    m = _HURUF.match(line)
-    if m:
-        return "huruf", m.group(1)
-    m = _ANGKA.match(line)
-    return ("angka", m.group(1)) if m else None
-
-
-def _push(unit: _Open, offset: int, kind: str, label: str, amending: bool, line: str) -> None:
-    """Open item ``kind label`` in ``unit`` if it follows its predecessor at its level."""
-    if amending and unit.pasal == "I" and kind == "angka" and _CHANGE.match(line):
-        previous = unit.stack[0][1] if unit.stack and unit.stack[0][0] == "angka" else None
-        if _successor("angka", label, previous):
-            unit.stack = [("angka", label)]
-            unit.marks.append((offset, tuple(unit.stack)))
-        return
-    if amending and unit.pasal == "I":
-        return  # inside a quoted amended Pasal: its items are the amended regulation's
-    level = next((i for i, (k, _) in enumerate(unit.stack) if k == kind), None)
-    previous = unit.stack[level][1] if level is not None else None
-    if not _successor(kind, label, previous):
-        return
-    unit.stack = [*unit.stack[: level if level is not None else len(unit.stack)], (kind, label)]
-    unit.marks.append((offset, tuple(unit.stack)))
-
-
 class _Parser:
     """One pass over the lines, opening a unit at each heading and an item at each ayat/huruf/angka."""
 
     def __init__(self, text: str, identity: Identity | None) -> None:
+        """Start reading ``text``; the headings are listed first, to accept a jump only where numbering resumes."""
         self.text = text
         self.reg = Regulation(identity)
         self.reg.amending = bool(identity and re.match(r"(?i)perubahan\b", identity.title))
@@ -237,10 +149,10 @@ class _Parser:
         self.roman = self.reg.amending or bool(re.search(r"(?m)^Pasal\s+II\s*$", body))
         # each heading's successor, to accept a long jump (headings lost to OCR) only where numbering resumes
         heads = [
-            (m.start(), _label(m.group("num"))) for m in _HEADING_LINE.finditer(body) if _heading(m.group().strip())
+            (m.start(), label_of(m.group("num"))) for m in _HEADING_LINE.finditer(body) if _heading(m.group().strip())
         ]
         self.next_head = {a[0]: b[1] for a, b in zip(heads, heads[1:], strict=False)}
-        self.open: _Open | None = None
+        self.open: OpenUnit | None = None
         self.bab = self.bagian = self.paragraf = ""
         self.section = "opening"  # opening, body, closing, penjelasan, lampiran
         self.last_pasal: str | None = None
@@ -249,6 +161,7 @@ class _Parser:
         self.penjelasan_last: str | None = None
 
     def close(self, end: int) -> None:
+        """End the unit being read at ``end`` (an empty one is dropped)."""
         if self.open is not None:
             o = self.open
             if self.text[o.start : end].strip():
@@ -257,14 +170,15 @@ class _Parser:
         self.open = None
 
     def start(self, part: str, offset: int, pasal: str = "") -> None:
+        """Close the unit being read and open a ``part`` unit at ``offset``."""
         self.close(offset)
-        self.open = _Open(part, offset, pasal)
+        self.open = OpenUnit(part, offset, pasal)
 
     def heading_title(self, line: str) -> bool:
         """Append a BAB/Bagian/Paragraf title line; return whether the line was one."""
         if self.pending_title is None or not line or _heading(line) or _BAGIAN.match(line):
             return False
-        if len(line) > 120 or line.endswith((".", ";", ":")) or _item(line, False):
+        if len(line) > 120 or line.endswith((".", ";", ":")) or item_of(line, False):
             self.pending_title = None
             return False
         setattr(self, self.pending_title, f"{getattr(self, self.pending_title)} {line}".strip())
@@ -300,7 +214,7 @@ class _Parser:
             return
         self.pending_title = None
         raw = _heading(line)
-        if raw and self.accept_pasal(_label(raw), self.next_head.get(start)):
+        if raw and self.accept_pasal(label_of(raw), self.next_head.get(start)):
             self.start("pasal", start, self.last_pasal or "")
             return
         m = _DIKTUM.match(line)
@@ -308,36 +222,37 @@ class _Parser:
             self.start("diktum", start, m.group(1))
             return
         if self.open is not None:
-            item = _item(line, explained=False)
+            item = item_of(line, explained=False)
             if item:
-                _push(self.open, start, *item, amending=self.reg.amending, line=line)
+                push_item(self.open, start, *item, amending=self.reg.amending, line=line)
 
     def pasal_label(self, label: str) -> str:
         """Return a heading's label as cited: OCR's "I" for "1" read back where Roman numbers frame nothing."""
-        return label if self.roman or label not in _ROMAN else {"I": "1", "II": "11"}.get(label, "")
+        return label if self.roman or label not in ROMAN else {"I": "1", "II": "11"}.get(label, "")
 
     def amendment_line(self, start: int, line: str) -> None:
         """Read a line of an amendment's Pasal I: only Pasal II ends it; its numbered changes are its items."""
         raw = _heading(line)
-        if raw and _label(raw) == "II" and self.accept_pasal("II", None):
+        if raw and label_of(raw) == "II" and self.accept_pasal("II", None):
             self.start("pasal", start, "II")
         elif self.open is not None:
-            item = _item(line, explained=False)
+            item = item_of(line, explained=False)
             if item:
-                _push(self.open, start, *item, amending=True, line=line)
+                push_item(self.open, start, *item, amending=True, line=line)
 
     def accept_pasal(self, label: str, following: str | None) -> bool:
+        """Tell whether a "Pasal N" line is the next heading; ``following`` is the number of the heading after it."""
         label = self.pasal_label(label)
-        roman = label in _ROMAN
-        if not label or self.roman and self.last_pasal in _ROMAN and not roman:
+        roman = label in ROMAN
+        if not label or self.roman and self.last_pasal in ROMAN and not roman:
             return False  # a Pasal quoted inside Pasal I
         joined = label
-        resumes = following is not None and _follows(following, joined, gap=1)
-        if not (_follows(joined, self.last_pasal) or resumes and _follows(joined, self.last_pasal, gap=12)):
+        resumes = following is not None and follows(following, joined, gap=1)
+        if not (follows(joined, self.last_pasal) or resumes and follows(joined, self.last_pasal, gap=12)):
             return False
         if roman:
             self.reg.amending = True
-        elif self.last_pasal is not None and _number(joined)[0] > _number(self.last_pasal)[0] + 1:
+        elif self.last_pasal is not None and number_of(joined)[0] > number_of(self.last_pasal)[0] + 1:
             self.reg.problems.append(f"Pasal {self.last_pasal} is followed by Pasal {joined}")
         self.last_pasal = joined
         return True
@@ -367,19 +282,20 @@ class _Parser:
             self.penjelasan_line(start, line)
 
     def opening_line(self, start: int, line: str) -> None:
+        """Read a line before the body: Menimbang and Mengingat with their items."""
         m = re.match(r"^(Menimbang|Mengingat)\b\s*:?\s*", line)
         if m:
             self.start(m.group(1).lower(), start)
-            item = _item(line[m.end() :], explained=False)  # "Menimbang : a. bahwa ..." opens item a
+            item = item_of(line[m.end() :], explained=False)  # "Menimbang : a. bahwa ..." opens item a
             if item and self.open is not None:
                 at = self.text.find(line[m.end() :], start)
-                _push(self.open, at, *item, amending=False, line=line[m.end() :])
+                push_item(self.open, at, *item, amending=False, line=line[m.end() :])
         elif re.match(r"^(?:Memperhatikan|Dengan Persetujuan|MEMUTUSKAN|Menetapkan)\b", line, re.IGNORECASE):
             self.close(start)
         elif self.open is not None:
-            item = _item(line, explained=False)
+            item = item_of(line, explained=False)
             if item:
-                _push(self.open, start, *item, amending=False, line=line)
+                push_item(self.open, start, *item, amending=False, line=line)
 
     def annexed(self, start: int, line: str) -> bool:
         """Tell whether another regulation's text begins here (a Perppu set into law, annexed whole).
@@ -408,6 +324,7 @@ class _Parser:
         return (number, fix_number(m.group("year"))[:4]) == (ident.number, ident.year)
 
     def penjelasan_line(self, start: int, line: str) -> None:
+        """Read a line of the Penjelasan: UMUM, each Pasal's explanation and its "Ayat (1)" items."""
         if re.match(r"^I\.\s*UMUM\b", line, re.IGNORECASE):
             self.start("penjelasan_umum", start)
             return
@@ -415,18 +332,19 @@ class _Parser:
             self.close(start)
             return
         raw = _heading(line, explained=True)
-        label = self.pasal_label(_label(raw)) if raw else ""
-        if self.roman and label not in _ROMAN:
+        label = self.pasal_label(label_of(raw)) if raw else ""
+        if self.roman and label not in ROMAN:
             label = ""  # in an amendment's Penjelasan, "Pasal 27" explains the amended law's Pasal 27
-        if label and (self.penjelasan_last is None or _follows(label, self.penjelasan_last)):
+        if label and (self.penjelasan_last is None or follows(label, self.penjelasan_last)):
             self.penjelasan_last = label
             self.start("penjelasan", start, label)
         elif self.open is not None and self.open.part == "penjelasan":
-            item = _item(line, explained=True)
+            item = item_of(line, explained=True)
             if item:
-                _push(self.open, start, *item, amending=False, line=line)
+                push_item(self.open, start, *item, amending=False, line=line)
 
     def accept_diktum(self, ordinal: str) -> bool:
+        """Tell whether an instruction's ordinal (KESATU, KEDUA BELAS) comes after the previous one."""
         rank = _ORDINALS.index(ordinal.split()[0]) if ordinal.split()[0] in _ORDINALS else 99
         rank = max(rank, 1) + (10 if " BELAS" in ordinal else 0)
         if rank <= self.last_diktum:
@@ -458,6 +376,7 @@ def parse_regulation(text: str) -> Regulation | None:
 
 
 def _check_penjelasan(reg: Regulation) -> None:
+    """Note each Penjelasan of a Pasal the body lacks."""
     body = {u.pasal for u in reg.articles}
     for u in reg.units:
         if u.part == "penjelasan" and u.pasal not in body:
