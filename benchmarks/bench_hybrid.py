@@ -162,12 +162,17 @@ CORE = (
 )  # fmt: skip
 
 
-def regulations(distractors: int) -> list[Document]:
-    """The 13 core e-government regulations plus the shortest others as distractors."""
+def regulation_rows(distractors: int) -> list[dict[str, Any]]:
+    """The rows of the 13 core e-government regulations plus the shortest others as distractors."""
     rows = [json.loads(line) for line in (DATA / "regulations_id" / "documents.jsonl").open(encoding="utf-8")]
     core = [r for r in rows if r["doc_id"].startswith(CORE)]
     others = sorted((r for r in rows if not r["doc_id"].startswith(CORE)), key=lambda r: (r["n_pages"], r["doc_id"]))
-    chosen = core + others[:distractors]
+    return core + others[:distractors]
+
+
+def regulations(distractors: int) -> list[Document]:
+    """The 13 core e-government regulations plus the shortest others as distractors."""
+    chosen = regulation_rows(distractors)
     return [
         paged_document(
             r["doc_id"], r["pages"], title=r["title_from_filename"], metadata={"type": r["type"], "year": r["year"]}

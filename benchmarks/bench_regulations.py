@@ -319,13 +319,10 @@ def part_known(out: Path) -> dict[str, Any]:
     The documents go through the product's reader (a JSON Lines file of page texts), so they are
     titled and cut as a user's would be; search results are scored per document.
     """
-    from bench_hybrid import CORE, KNOWN_ITEM
+    from bench_hybrid import KNOWN_ITEM, regulation_rows
     from egov_qa import build_index, load_index, read_queries
     from egov_qa.evaluation import CHUNK_DEPTH, evaluate
 
-    rows = read_regulations()
-    core = [r for r in rows if r["doc_id"].startswith(CORE)]
-    others = sorted((r for r in rows if not r["doc_id"].startswith(CORE)), key=lambda r: (len(r["pages"]), r["doc_id"]))
     queries = read_queries(KNOWN_ITEM)
     kinds: dict[str, set[str]] = {}
     for line in KNOWN_ITEM.read_text(encoding="utf-8").splitlines():
@@ -333,7 +330,7 @@ def part_known(out: Path) -> dict[str, Any]:
         kinds.setdefault(f"{row['kind']}/{row['language']}", set()).add(row["query"])
     result: dict[str, Any] = {"machine": machine(), "documents": 38}
     with tempfile.TemporaryDirectory() as tmp:
-        write_corpus(core + others[:25], Path(tmp) / "corpus")
+        write_corpus(regulation_rows(25), Path(tmp) / "corpus")
         result["chunks"] = build_index(Path(tmp) / "corpus", Path(tmp) / "index").total_chunks
         index = load_index(Path(tmp) / "index")
         for mode in ("dense", "lexical", "hybrid"):

@@ -137,7 +137,7 @@ def cited_answer(question: str, language: str, hits: Sequence[Hit], cited: Citat
     confidence is 1.0; the evidence scores are 0.0 (no scorer ranked them).
     """
     top = hits[0]
-    wanted = {(k, v) for k, v in (("ayat", cited.ayat), ("huruf", cited.huruf), ("angka", cited.angka)) if v}
+    wanted = set(cited.items)
     located = top.location
     spans = [
         (s, e) for s, e in top.sentences

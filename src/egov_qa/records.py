@@ -9,9 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, overload
 
 from egov_qa.messages import labels
-from egov_qa.regulation.cite import location_text, short_name, status_text
-
-Path = tuple[tuple[str, str], ...]
+from egov_qa.regulation.cite import Path, location_text, short_name, status_text
 
 
 def content_hash(text: str, title: str = "", metadata: Mapping[str, Any] | None = None) -> str:

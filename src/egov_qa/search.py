@@ -195,7 +195,7 @@ def _holds(location: Location, query: CitationQuery) -> bool:
     part = "penjelasan" if query.penjelasan else "pasal"
     if location.part != part or location.pasal != query.pasal:
         return False
-    wanted = tuple((k, v) for k, v in (("ayat", query.ayat), ("huruf", query.huruf), ("angka", query.angka)) if v)
+    wanted = query.items
     if not wanted:
         return True
     paths = [location.path, *(p for _, p in location.marks)]

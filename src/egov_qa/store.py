@@ -58,7 +58,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(
 
 def lexical_text(title: str, heading: str, text: str) -> str:
     """Return the analysed terms a chunk is stored with in the lexical index (title and heading included)."""
-    return " ".join(analyze("\n".join(part for part in (title, heading, text) if part)))
+    return " ".join(analyze(embed_input(title, heading, text)))
 
 
 def embed_input(title: str, heading: str, text: str) -> str:

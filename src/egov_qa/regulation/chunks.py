@@ -14,8 +14,8 @@ from dataclasses import replace
 
 from egov_qa.chunking import ChunkParams, Sentence, TokenCounter, chunk_document, page_of, segment_sentences, split_long
 from egov_qa.records import Chunk, Document, Location
+from egov_qa.regulation.cite import Path
 from egov_qa.regulation.identity import title_case
-from egov_qa.regulation.items import Path
 from egov_qa.regulation.structure import Regulation, Unit, parse_regulation
 
 # units cut at their items; the other parts are chunked as plain text
@@ -79,22 +79,14 @@ def _spans(text: str, reg: Regulation) -> list[tuple[int, int, Unit | None, str]
     return out
 
 
-def _body_start(text: str, unit: Unit) -> int:
-    """Return where a unit's text begins: after its "Pasal 21" heading line."""
-    if unit.part not in ("pasal", "penjelasan"):
-        return unit.start
-    line_end = text.find("\n", unit.start, unit.end)
-    return unit.end if line_end < 0 else line_end + 1
-
-
 def unit_text(text: str, unit: Unit) -> str:
     """Return a unit's text without its heading line, as it reads in the document."""
-    return text[_body_start(text, unit) : unit.end].strip()
+    return text[unit.body_start(text) : unit.end].strip()
 
 
 def _blocks(text: str, unit: Unit) -> list[list[tuple[int, int]]]:
     """Return a unit's items, each as its sentence spans."""
-    start = _body_start(text, unit)
+    start = unit.body_start(text)
     cuts = sorted({start, *(m for m, _ in unit.marks if start < m < unit.end)})
     blocks = [segment_sentences(text, a, b) for a, b in zip(cuts, [*cuts[1:], unit.end], strict=True)]
     return [b for b in blocks if b]
@@ -162,7 +154,7 @@ def _says(doc: Document, unit: Unit) -> bool:
     """Tell whether a unit has text worth a chunk (a Penjelasan that is only "Cukup jelas." has not)."""
     if unit.part != "penjelasan":
         return True
-    return len(_NOTHING_EXPLAINED.sub("", doc.text[_body_start(doc.text, unit) : unit.end])) >= 15
+    return len(_NOTHING_EXPLAINED.sub("", doc.text[unit.body_start(doc.text) : unit.end])) >= 15
 
 
 def chunk_regulation(doc: Document, reg: Regulation, count: TokenCounter, params: ChunkParams) -> list[Chunk]:

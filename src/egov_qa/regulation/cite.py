@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from egov_qa.analysis import STOPWORDS, WORD, references
 from egov_qa.regulation.relations import MINISTRIES
 
-Path = tuple[tuple[str, str], ...]
+Path = tuple[tuple[str, str], ...]  # ((kind, label), ...) e.g. (("ayat", "1"), ("huruf", "c"))
 
 # kind -> (Indonesian short name, English name)
 TYPE_NAMES: dict[str, tuple[str, str]] = {
@@ -116,6 +116,11 @@ class CitationQuery:
     angka: str = ""
     penjelasan: bool = False
     words: str = ""
+
+    @property
+    def items(self) -> Path:
+        """The ayat, huruf and angka named, outermost first: (("ayat", "2"), ("huruf", "a"))."""
+        return tuple((k, v) for k, v in (("ayat", self.ayat), ("huruf", self.huruf), ("angka", self.angka)) if v)
 
 
 _ARTICLE_QUERY = re.compile(

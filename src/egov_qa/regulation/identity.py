@@ -79,6 +79,11 @@ def fix_number(token: str) -> str:
     return token.replace(".", "").translate(str.maketrans("OoIlTiL|", "00111111"))
 
 
+def numbered(m: re.Match[str]) -> tuple[str, str]:
+    """Return the (number, year) a NOMOR match reads, OCR read through: ("25", "2009")."""
+    return fix_number(m.group("num").split("/")[0]).lstrip("0") or "0", fix_number(m.group("year"))[:4]
+
+
 def fix_numbers(text: str) -> str:
     """Fix OCR'd numbers inside a text: tokens of digits and look-alike letters holding at least one digit."""
     return re.sub(r"\b(?=[0-9OoIlTiL]*\d)[0-9OoIlTiL]{2,4}\b", lambda m: fix_number(m.group()), text)
@@ -105,13 +110,13 @@ def parse_identity(text: str) -> Identity | None:
     stop = re.search(r"^[ \t]*(?:Menimbang|Dalam rangka|Sehubungan|MEMUTUSKAN|Mengingat)\b", head, re.MULTILINE)
     opening = head[: stop.start()] if stop else head[:1500]
     tentang = re.search(r"\bTENTANG\b", opening)
-    numbered = opening[: tentang.start() + 12] if tentang else opening  # the number stands before the subject
-    found = [m for m in (NOMOR_CODED.search(numbered), NOMOR.search(numbered)) if m is not None]
+    before = opening[: tentang.start() + 12] if tentang else opening  # the number stands before the subject
+    found = [m for m in (NOMOR_CODED.search(before), NOMOR.search(before)) if m is not None]
     if not found:
         return None
     m = min(found, key=lambda f: f.start())
     kind = kind_before(opening[max(0, m.start() - 250) : m.start()])
-    number, year = fix_number(m.group("num").split("/")[0]).lstrip("0") or "0", fix_number(m.group("year"))[:4]
+    number, year = numbered(m)
     if kind is None or not number.isdigit() or not re.fullmatch(r"(?:19|20)\d\d", year):
         return None
     rest = opening[m.end() :]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from egov_qa.regulation.cite import Path
 from egov_qa.regulation.identity import fix_number
-
-Path = tuple[tuple[str, str], ...]  # ((kind, label), ...) e.g. (("ayat", "1"), ("huruf", "c"))
 
 ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
 _AYAT = re.compile(r"^\(\s*(\d{1,2}[a-z]?|l)\s*\)\s*")

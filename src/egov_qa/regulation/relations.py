@@ -42,8 +42,7 @@ def read_relations(text: str, reg: Regulation) -> None:
     for unit in reg.units:
         if unit.part not in ("pasal", "diktum"):
             continue
-        heading_end = text.find("\n", unit.start, unit.end) if unit.part == "pasal" else unit.start
-        body = fix_numbers(" ".join(text[max(heading_end, unit.start) : unit.end].split()))
+        body = fix_numbers(" ".join(text[unit.body_start(text) : unit.end].split()))
         for sentence in re.split(r"(?<=[^\s.]{2}\.)\s+(?=[A-Z])", body):
             if not (re.search(r"\bdicabut\b", sentence) and re.search(r"dinyatakan\s+tidak\s+berlaku", sentence)):
                 continue

@@ -14,8 +14,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from egov_qa.regulation.identity import NOMOR, Identity, fix_number, parse_identity
-from egov_qa.regulation.items import ROMAN, OpenUnit, Path, follows, item_of, label_of, number_of, push_item
+from egov_qa.regulation.cite import Path
+from egov_qa.regulation.identity import NOMOR, Identity, numbered, parse_identity
+from egov_qa.regulation.items import ROMAN, OpenUnit, follows, item_of, label_of, number_of, push_item
 from egov_qa.regulation.relations import Relation, read_relations
 
 _LINE = re.compile(r"[^\n]*")
@@ -88,6 +89,13 @@ class Unit:
     bagian: str = ""
     paragraf: str = ""
     marks: tuple[tuple[int, Path], ...] = ()
+
+    def body_start(self, text: str) -> int:
+        """Return where the unit's text begins in ``text``: after a Pasal's "Pasal 21" heading line."""
+        if self.part not in ("pasal", "penjelasan"):
+            return self.start
+        line_end = text.find("\n", self.start, self.end)
+        return self.end if line_end < 0 else line_end + 1
 
     def path_at(self, offset: int) -> Path:
         """Return the ayat/huruf/angka path open at document offset ``offset`` (empty before the first item)."""
@@ -311,8 +319,7 @@ class _Parser:
         ident = self.reg.identity
         if m is None or ident is None:
             return False
-        number = fix_number(m.group("num").split("/")[0]).lstrip("0")
-        return (number, fix_number(m.group("year"))[:4]) != (ident.number, ident.year)
+        return numbered(m) != (ident.number, ident.year)
 
     def explains(self, start: int) -> bool:
         """Tell whether the Penjelasan opening at ``start`` is this regulation's, not an annexed one's."""
@@ -320,8 +327,7 @@ class _Parser:
         ident = self.reg.identity
         if m is None or ident is None:
             return True
-        number = fix_number(m.group("num").split("/")[0]).lstrip("0")
-        return (number, fix_number(m.group("year"))[:4]) == (ident.number, ident.year)
+        return numbered(m) == (ident.number, ident.year)
 
     def penjelasan_line(self, start: int, line: str) -> None:
         """Read a line of the Penjelasan: UMUM, each Pasal's explanation and its "Ayat (1)" items."""
