@@ -62,22 +62,24 @@ abbr.gloss { text-decoration: underline dotted #8a6d00; cursor: help; }
 
 
 @st.cache_resource(show_spinner="Memuat model bahasa… / Loading the language model…")
-def get_model(name: str, models_dir: str) -> Embedder:
+def get_model(name: str, backend: str | None, models_dir: str) -> Embedder:
     """Load an embedding model once per process: a rebuilt index reuses it instead of loading it again."""
-    return load_embedder(name, settings=Settings(models_dir=Path(models_dir)))
+    return load_embedder(name, backend=backend, settings=Settings(models_dir=Path(models_dir)))
 
 
 @st.cache_resource(max_entries=2, show_spinner="Memuat indeks… / Loading the index…")
-def get_index(index_dir: str, generation: int, model: str, models_dir: str) -> Index:
+def get_index(index_dir: str, generation: int, model: str, backend: str | None, models_dir: str) -> Index:
     """Load the index once per generation; shared read-only by every session."""
-    return load_index(index_dir, embedder=get_model(model, models_dir))
+    return load_index(index_dir, embedder=get_model(model, backend, models_dir))
 
 
 def current_index(settings: Settings) -> Index | None:
     """Return the cached index of the current generation, or None when there is none yet."""
     try:
         manifest = Manifest.read(settings.index_dir)
-        return get_index(str(settings.index_dir), manifest.generation, manifest.model.name, str(settings.models_dir))
+        backend = settings.backend or manifest.model.engine
+        model_dir = str(settings.models_dir)
+        return get_index(str(settings.index_dir), manifest.generation, manifest.model.name, backend, model_dir)
     except EgovQAError as exc:
         st.session_state["index_error"] = str(exc)
         return None

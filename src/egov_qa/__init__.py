@@ -9,7 +9,7 @@ from egov_qa import interface
 from egov_qa.analysis import question_terms, term_spans
 from egov_qa.answer import marked_terms, term_groups
 from egov_qa.api import MAX_TOP_K, Index, load_index
-from egov_qa.config import DEFAULT_MODEL, Settings
+from egov_qa.config import BACKENDS, DEFAULT_MODEL, Settings
 from egov_qa.embedding import Embedder, load_embedder, register_embedder
 from egov_qa.errors import (
     ConfigError,
@@ -47,6 +47,7 @@ from egov_qa.search import DEFAULT_FUSION, MODES, FusionWeights, Mode
 from egov_qa.version import __version__
 
 __all__ = [
+    "BACKENDS",
     "DEFAULT_FUSION",
     "DEFAULT_MODEL",
     "MAX_TOP_K",

@@ -329,6 +329,7 @@ def load_index(
     index_dir = Path(index_dir)
     manifest = Manifest.read(index_dir)
     if embedder is None:
-        embedder = load_embedder(model or settings.model or manifest.model.name, settings=settings)
+        engine = settings.backend or manifest.model.engine
+        embedder = load_embedder(model or settings.model or manifest.model.name, backend=engine, settings=settings)
     manifest.check_model(embedder, index_dir)
     return Index(IndexReader(index_dir), embedder)

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from egov_qa import (
+    BACKENDS,
     DEFAULT_MODEL,
     MAX_TOP_K,
     MAX_UPLOAD_BYTES,
@@ -68,6 +69,10 @@ def _filters(opts: dict[str, Any]) -> Filters:
 
 
 _MODEL_HELP = f"sentence-transformers model name or local folder [env EGOV_QA_MODEL; default {DEFAULT_MODEL}]."
+_BACKEND_HELP = (
+    "Engine that runs the model [env EGOV_QA_BACKEND; default: the index's own, else onnx (int8) for the "
+    "default model and sentence-transformers for any other]."
+)
 
 
 @contextmanager
@@ -127,14 +132,17 @@ def _progress_bar() -> tuple[Callable[[int, int], None], Callable[[], None]]:
 @click.argument("corpus", required=False, type=click.Path(path_type=Path))
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_INDEX_HELP)
 @click.option("--model", help=_MODEL_HELP)
+@click.option("--backend", type=click.Choice(BACKENDS), help=_BACKEND_HELP)
 @click.option("--full", is_flag=True, help="Rebuild from scratch (re-embed everything).")
 @click.pass_context
-def ingest(ctx: click.Context, corpus: Path | None, index_dir: Path | None, model: str | None, full: bool) -> None:
+def ingest(
+    ctx: click.Context, corpus: Path | None, index_dir: Path | None, model: str | None, backend: str | None, full: bool
+) -> None:
     """Index CORPUS (a folder of .txt/.md/.html/.pdf/.jsonl; default corpus/ or EGOV_QA_CORPUS_DIR).
 
     Only new or changed documents are embedded; deleted ones are removed.
     """
-    s = _settings(ctx).with_overrides(corpus_dir=corpus, index_dir=index_dir, model=model)
+    s = _settings(ctx).with_overrides(corpus_dir=corpus, index_dir=index_dir, model=model, backend=backend)
     click.echo(f"Reading {s.corpus_dir} into {s.index_dir} …", err=True)
     update, close = _progress_bar()
     with _errors():

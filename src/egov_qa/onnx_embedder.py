@@ -1,0 +1,83 @@
+"""The embedder on ONNX Runtime: the int8 default model, with no torch or sentence-transformers import."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from egov_qa.config import BACKEND_ONNX
+from egov_qa.errors import ModelError
+from egov_qa.onnx_model import ONNX_FILE, TOKENIZER_FILE, read_info
+
+_PROGRESS_EVERY = 16
+
+
+class OnnxEmbedder:
+    """multilingual-e5-small, int8, on onnxruntime: mean pooling and L2 normalisation done here."""
+
+    backend = BACKEND_ONNX
+
+    def __init__(self, folder: Path, *, info: dict[str, Any] | None = None) -> None:
+        """Load the model in ``folder`` (see :func:`~egov_qa.onnx_model.provision_onnx_model`)."""
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise ModelError("The ONNX engine needs onnxruntime: pip install egov-qa (it is a dependency)") from exc
+        info = info or read_info(folder)
+        self.name = str(info["model"])
+        self.dimension = int(info["dimension"])
+        self.max_tokens = int(info["max_tokens"])
+        self.query_prompt = str(info["prompts"]["query"])
+        self.passage_prompt = str(info["prompts"]["passage"])
+        self._fingerprint = str(info["fingerprint"])
+        self._pad = int(info["pad_id"])
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
+        self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+
+    def fingerprint(self) -> str:
+        """Digest of the ONNX file, taken when it was built."""
+        return self._fingerprint
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Count tokens with the model's tokenizer (no prompt, no special tokens)."""
+        if not texts:
+            return []
+        return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts), add_special_tokens=False)]
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed queries with the query prompt."""
+        return self._encode(texts, self.query_prompt, None)
+
+    def embed_passages(self, texts: Sequence[str], *, progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Embed passages with the passage prompt, in batches that report progress."""
+        return self._encode(texts, self.passage_prompt, progress)
+
+    def _encode(self, texts: Sequence[str], prompt: str, progress: Callable[[int], None] | None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        done = 0
+        for i, encoding in enumerate(self._tokenizer.encode_batch([prompt + t for t in texts])):
+            out[i] = self._run(self._truncate(encoding.ids))
+            if progress is not None and (i + 1 - done >= _PROGRESS_EVERY or i + 1 == len(texts)):
+                progress(i + 1 - done)
+                done = i + 1
+        return out
+
+    def _truncate(self, ids: list[int]) -> list[int]:
+        # the tokenizer's own truncation would also cap count_tokens; this keeps <s> … </s>
+        return ids if len(ids) <= self.max_tokens else [*ids[: self.max_tokens - 1], ids[-1]]
+
+    def _run(self, ids: list[int]) -> np.ndarray:
+        # one text per run: int8 activations are scaled per run, so a batch would make a text's
+        # vector depend on its neighbours and padding; alone it is also faster on 2 cores
+        input_ids = np.asarray([ids], dtype=np.int64)
+        hidden = self._session.run(None, {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids)})[0]
+        pooled = np.asarray(hidden[0].mean(axis=0), dtype=np.float32)
+        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
