@@ -29,17 +29,17 @@ from egov_qa import (
     Corpus,
     CorpusReport,
     EgovQAError,
-    Embedder,
     Index,
     IngestReport,
     Manifest,
     Settings,
     check_admin_password,
     interface,
-    load_embedder,
     load_glossary,
     load_index,
     management_access,
+    shared_embedder,
+    warm_index,
 )
 
 CSS = """
@@ -61,16 +61,18 @@ abbr.gloss { text-decoration: underline dotted #8a6d00; cursor: help; }
 """
 
 
-@st.cache_resource(show_spinner="Memuat model bahasa… / Loading the language model…")
-def get_model(name: str, backend: str | None, models_dir: str) -> Embedder:
-    """Load an embedding model once per process: a rebuilt index reuses it instead of loading it again."""
-    return load_embedder(name, backend=backend, settings=Settings(models_dir=Path(models_dir)))
-
-
-@st.cache_resource(max_entries=2, show_spinner="Memuat indeks… / Loading the index…")
+@st.cache_resource(max_entries=2, show_spinner="Memuat model dan indeks… / Loading the model and the index…")
 def get_index(index_dir: str, generation: int, model: str, backend: str | None, models_dir: str) -> Index:
-    """Load the index once per generation; shared read-only by every session."""
-    return load_index(index_dir, embedder=get_model(model, backend, models_dir))
+    """Load the index once per generation, shared read-only by every session.
+
+    `egov-qa serve` starts loading it with the server (egov_qa.warm_up); a rebuilt generation
+    reuses the process's loaded model instead of loading it again.
+    """
+    warm = warm_index(index_dir, generation)
+    if warm is not None:
+        return warm
+    model_settings = Settings(models_dir=Path(models_dir))
+    return load_index(index_dir, embedder=shared_embedder(model, backend=backend, settings=model_settings))
 
 
 def current_index(settings: Settings) -> Index | None:
@@ -322,8 +324,9 @@ def main() -> None:
     follow_question_language()  # the page's language is settled before anything is drawn in it
     st.markdown(CSS, unsafe_allow_html=True)
     set_page_language()
+    page = sidebar_ui()  # drawn before the index is loaded: the page is never blank while it loads
     index = current_index(settings)
-    if sidebar_ui() == "corpus":
+    if page == "corpus":
         corpus_page(index, settings)
     else:
         ask_page(index)

@@ -95,7 +95,9 @@ def idk_docs() -> list[Document]:
 
 
 def open_index(name: str, docs: list[Document], emb: CachedEmbedder) -> Index:
-    folder = CACHE / name
+    """Build (or update) and open the cached index ``name``: one folder per engine build (torch keeps the old name)."""
+    engine = "" if emb.backend == "sentence-transformers" else f"-{emb.backend}-{emb.fingerprint()[-8:]}"
+    folder = CACHE / f"{name}{engine}"
     report = build_index(docs, folder, embedder=emb)
     print(f"  index {name}: {report.total_chunks} chunks ({report.chunks_embedded} embedded now)", flush=True)
     return load_index(folder, embedder=emb)

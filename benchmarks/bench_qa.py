@@ -30,7 +30,7 @@ import numpy as np
 
 from answer_data import CACHE, idk_docs, idk_rows, open_index, tydi_rows
 from bench_core import DATA, ROOT, machine, ntrex_data, tydi_data
-from egov_qa import Index
+from egov_qa import BACKENDS, Index
 from egov_qa.embedding import load_embedder
 from egov_qa.evidence import SentenceVectors, unit_cosines
 from embed_cache import CachedEmbedder
@@ -134,12 +134,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "qa.json")
     parser.add_argument("--parts", default="tydi,idk,gap,ntrex")
+    parser.add_argument("--backend", choices=BACKENDS, help="engine (default: the product's default for the model)")
     args = parser.parse_args()
     if not DATA.is_dir():
         print(f"shared data not found at {DATA}", file=sys.stderr)
         return 2
-    emb = CachedEmbedder(load_embedder(), CACHE / "vectors.sqlite")
-    results: dict[str, Any] = {"machine": machine()}
+    emb = CachedEmbedder(load_embedder(backend=args.backend), CACHE / "vectors.sqlite")
+    results: dict[str, Any] = {"machine": machine(), "engine": emb.backend}
 
     def save(key: str, value: Any) -> None:
         results[key] = value

@@ -2,8 +2,10 @@
 
 Training and evaluating the answer models asks the same sentences of the same passages again
 and again; on 2 cores each embedding costs ~20-50 ms. The wrapper looks each text up by the
-SHA-1 of (prompt kind, text) before calling the model, so a second run of a benchmark costs
-retrieval only. It is never used by the product.
+SHA-1 of (model, prompt kind, text) before calling the model, so a second run of a benchmark costs
+retrieval only. The model part is the model's name on sentence-transformers (the engine every
+cached vector was made with before the ONNX engine) and "name@engine:fingerprint" on any other. It is
+never used by the product.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ class CachedEmbedder:
     def __init__(self, inner: Embedder, path: Path) -> None:
         self.inner = inner
         self.name = inner.name
+        self.backend = str(getattr(inner, "backend", "sentence-transformers"))
+        built = f"{self.name}@{self.backend}:{inner.fingerprint()}"
+        self.key = self.name if self.backend == "sentence-transformers" else built
         self.dimension = inner.dimension
         self.max_tokens = inner.max_tokens
         self.query_prompt = inner.query_prompt
@@ -40,7 +45,7 @@ class CachedEmbedder:
         return self.inner.count_tokens(texts)
 
     def cached(self, kind: str, texts: Sequence[str], embed: Callable[[list[str]], np.ndarray]) -> np.ndarray:
-        keys = [hashlib.sha1(f"{self.name}\0{kind}\0{t}".encode()).hexdigest() for t in texts]
+        keys = [hashlib.sha1(f"{self.key}\0{kind}\0{t}".encode()).hexdigest() for t in texts]
         found: dict[str, np.ndarray] = {}
         for i in range(0, len(keys), 500):
             part = keys[i : i + 500]

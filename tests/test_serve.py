@@ -74,7 +74,7 @@ def test_serve_passes_the_settings_and_turns_outside_contact_off(monkeypatch: py
     result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", "8999"])
     assert result.exit_code == 0 and "read-only" in result.output
     command, env = calls[0]
-    assert command[1] == "-c" and "_external_ip" in command[2]
+    assert command[1] == "-c" and "_external_ip" in command[2] and "egov_qa.warm_up()" in command[2]
     assert command[command.index("--browser.gatherUsageStats") + 1] == "false"
     assert env["EGOV_QA_SERVER_ADDRESS"] == "0.0.0.0" and "EGOV_QA_ADMIN_PASSWORD" not in env
     result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--admin-password", "kunci"])
@@ -130,3 +130,54 @@ def test_a_request_that_does_not_name_this_machine_does_not_get_open_management(
         assert management_access(local, "localhost", request_host=host) == "closed", host  # DNS rebinding
     assert management_access(local, "localhost", request_host="localhost:8501", forwarded=True) == "closed"
     assert management_access(Settings(admin_password="k"), "localhost", request_host="evil.example") == "password"
+
+
+def test_a_warm_up_loads_the_index_ahead_and_hands_it_over_once(corpus: Path, fake_settings: Settings) -> None:
+    from egov_qa import build_index, shared_embedder, warm_index, warm_up
+
+    build_index(corpus, fake_settings.index_dir, settings=fake_settings)
+    warm_up(fake_settings).join(timeout=60)
+    index = warm_index(fake_settings.index_dir, 1)
+    assert index is not None and index.manifest.generation == 1 and index.manifest.documents == 5
+    assert index.embedder is shared_embedder("fake", backend=None, settings=fake_settings)
+    assert warm_index(fake_settings.index_dir, 1) is None  # handed over once; the app caches it
+    assert warm_index(fake_settings.index_dir, 2) is None
+
+
+def test_a_warm_up_with_no_index_leaves_the_error_to_the_first_visitor(fake_settings: Settings) -> None:
+    from egov_qa import warm_index, warm_up
+
+    thread = warm_up(fake_settings)
+    thread.join(timeout=60)
+    assert not thread.is_alive() and warm_index(fake_settings.index_dir, 1) is None
+
+
+def test_one_model_is_loaded_once_per_process_however_many_ask(fake_settings: Settings) -> None:
+    import threading
+
+    from egov_qa import register_embedder, shared_embedder
+    from egov_qa.embedding import FakeEmbedder
+
+    loads: list[int] = []
+
+    def slow_fake() -> FakeEmbedder:
+        loads.append(1)
+        time.sleep(0.2)
+        return FakeEmbedder()
+
+    register_embedder("slow-shared", slow_fake)
+    try:
+        got: list[object] = []
+        threads = [
+            threading.Thread(
+                target=lambda: got.append(shared_embedder("slow-shared", backend=None, settings=fake_settings))
+            )
+            for _ in range(4)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(loads) == 1 and len(got) == 4 and all(g is got[0] for g in got)
+    finally:
+        register_embedder("slow-shared", None)

@@ -45,6 +45,7 @@ from egov_qa.records import (
 )
 from egov_qa.search import DEFAULT_FUSION, MODES, FusionWeights, Mode
 from egov_qa.version import __version__
+from egov_qa.warm import shared_embedder, warm_index, warm_up
 
 __all__ = [
     "BACKENDS",
@@ -103,6 +104,9 @@ __all__ = [
     "read_queries",
     "register_embedder",
     "segments",
+    "shared_embedder",
     "term_groups",
     "term_spans",
+    "warm_index",
+    "warm_up",
 ]

@@ -234,9 +234,11 @@ def ask(
 
 
 # Streamlit started with its external-address lookup (a request to a third-party service, made
-# for the startup banner and for checking request origins) answered in advance with "none".
+# for the startup banner and for checking request origins) answered in advance with "none", and
+# the index and its model loading in the background as the server starts (the app picks them up).
 _LAUNCH = (
     "import sys, streamlit.net_util as n; n._external_ip = ''; "
+    "import egov_qa; egov_qa.warm_up(); "
     "from streamlit.web.cli import main; sys.argv = ['streamlit', *sys.argv[1:]]; sys.exit(main())"
 )
 _ACCESS_NOTE = {
