@@ -4,7 +4,7 @@ For each question of a sample, ``ask``'s own retrieval (hybrid, top 5, as shippe
 pooled corpus, every evidence unit of every hit is cut as ``ask`` cuts it, and the cosines of the
 unit and of the unit with its neighbours are computed with the real model (through a disk cache,
 benchmarks/results/cache/vectors.sqlite). One JSON line per question goes to
-benchmarks/results/cache/answer/<set>.jsonl, with the gold answers (or "unanswerable"); fitting
+benchmarks/results/cache/answer<engine>/<set>.jsonl (see engine_tag), with the gold answers (or "unanswerable"); fitting
 and evaluating the models then needs no model call.
 
     python benchmarks/answer_data.py   # every set below
@@ -32,11 +32,9 @@ from bench_core import DATA, ROOT, tydi_data
 from egov_qa import Document, Index, build_index, load_index
 from egov_qa.analysis.qtypes import question_type
 from egov_qa.embedding import load_embedder
-from egov_qa.evidence import SentenceVectors, unit_cosines
 from embed_cache import CachedEmbedder
 
 CACHE = ROOT / "benchmarks" / "results" / "cache"
-OUT = CACHE / "answer"
 TOP_K = 5
 TYDI_SAMPLE = 500
 IDK_SAMPLE = 3000
@@ -94,24 +92,28 @@ def idk_docs() -> list[Document]:
     return [Document(k, v) for k, v in paragraphs.items()]
 
 
+def engine_tag(emb: CachedEmbedder) -> str:
+    """Name the engine build in cache folders: nothing for sentence-transformers (the names from before the ONNX
+    engine), else "-engine-" and the end of its fingerprint."""
+    return "" if emb.backend == "sentence-transformers" else f"-{emb.backend}-{emb.fingerprint()[-8:]}"
+
+
 def open_index(name: str, docs: list[Document], emb: CachedEmbedder) -> Index:
-    """Build (or update) and open the cached index ``name``: one folder per engine build (torch keeps the old name)."""
-    engine = "" if emb.backend == "sentence-transformers" else f"-{emb.backend}-{emb.fingerprint()[-8:]}"
-    folder = CACHE / f"{name}{engine}"
+    """Build (or update) and open the cached index ``name``, one folder per engine build."""
+    folder = CACHE / f"{name}{engine_tag(emb)}"
     report = build_index(docs, folder, embedder=emb)
     print(f"  index {name}: {report.total_chunks} chunks ({report.chunks_embedded} embedded now)", flush=True)
     return load_index(folder, embedder=emb)
 
 
 def collect(index: Index, rows: list[dict[str, Any]], out: Path) -> None:
-    cache = SentenceVectors(capacity=100_000)
     done = 0
     t = time.perf_counter()
     with out.open("w", encoding="utf-8") as f:
         for row in rows:
             result = index.search(row["question"], top_k=TOP_K, mode="hybrid", highlight=False)
             (qvec,) = index.embedder.embed_queries([row["question"].strip()])  # as ask embeds it (cached)
-            units, sent, ctx = unit_cosines(index.embedder, qvec, result.hits, cache)
+            units, sent, ctx = index.unit_cosines(result.hits, qvec, result.language)
             dense = index.dense_scores(result.hits, qvec)
             hits = [
                 {"chunk_id": h.chunk_id, "text": h.text, "rank": h.rank, "score": h.score, "dense": d,
@@ -132,7 +134,9 @@ def main() -> int:
         "tydi-train", "idk-train", "tydi-howwhy", "idk-howwhy", "nusax-train", "tydi-valid", "idk-valid", "nusax-valid"
     ]  # fmt: skip
     emb = CachedEmbedder(load_embedder(), CACHE / "vectors.sqlite")
-    OUT.mkdir(parents=True, exist_ok=True)
+    out_dir = CACHE / f"answer{engine_tag(emb)}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    print(f"engine {emb.backend} ({emb.fingerprint()}): candidates go to {out_dir}", flush=True)
     for name in sets:
         corpus, split = name.split("-")
         if corpus == "nusax":
@@ -145,7 +149,7 @@ def main() -> int:
             index = open_index("idk", idk_docs(), emb)
             rows = how_why_rows("idk") if split == "howwhy" else idk_rows(split)
         print(f"== {name}: {len(rows)} questions", flush=True)
-        collect(index, rows, OUT / f"{name}.jsonl")
+        collect(index, rows, out_dir / f"{name}.jsonl")
     return 0
 
 

@@ -32,7 +32,6 @@ from answer_data import CACHE, idk_docs, idk_rows, open_index, tydi_rows
 from bench_core import DATA, ROOT, machine, ntrex_data, tydi_data
 from egov_qa import BACKENDS, Index
 from egov_qa.embedding import load_embedder
-from egov_qa.evidence import SentenceVectors, unit_cosines
 from embed_cache import CachedEmbedder
 from train_answer import contains, norm, reliability, token_f1
 
@@ -93,13 +92,12 @@ def gap_part(index: Index) -> dict[str, Any]:
     """Median difference (Indonesian minus English) of the best unit, context and passage cosines."""
     rows = list(csv.DictReader((DATA / "nusax_mt" / "valid.csv").open(encoding="utf-8")))
     gaps: dict[str, list[float]] = {"sentence": [], "context": [], "passage": []}
-    cache = SentenceVectors(capacity=10_000)
     for row in rows:
         best = {}
         for lang in ("indonesian", "english"):
             result = index.search(row[lang], top_k=TOP_K, mode="dense", highlight=False)
             (qvec,) = index.embedder.embed_queries([row[lang].strip()])
-            _, s, c = unit_cosines(index.embedder, qvec, result.hits, cache)
+            _, s, c = index.unit_cosines(result.hits, qvec, result.language)
             best[lang] = (max(float(x.max()) for x in s if len(x)), max(float(x.max()) for x in c if len(x)),
                           max(index.dense_scores(result.hits, qvec)))  # fmt: skip
         for i, name in enumerate(gaps):

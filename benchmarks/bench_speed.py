@@ -14,6 +14,14 @@ Parts:
   round by round; chunks per second and the ratio of the medians.
 - ``cli``: wall time of ``egov-qa ask`` on the shipped corpus, from process start to the answer
   printed, one fresh process per run, the engines alternating.
+- ``quantisation``: which matrix products stay fp32 in the int8 engine. Each variant is built
+  from the same fused export; cosines to the fp32 model (torch) on 200 TyDi QA-id valid
+  paragraphs and 200 questions, and passages per second, the variants alternating.
+- ``cold``: ``ask`` latency on an index of over 20,000 chunks (TyDi QA-id and IDK-MRC paragraphs,
+  all 197 regulations; ONNX, built once under benchmarks/results/cache/), for questions never
+  asked before (a cold ask), then again (warm): the index as built, whose evidence units were
+  pooled at ingest, against a copy of it without them (the units embedded per question, as
+  before). One fresh process per variant and round, alternating.
 """
 
 from __future__ import annotations
@@ -120,11 +128,134 @@ def cli(rounds: int, settings: Settings) -> dict[str, Any]:
     }
 
 
+def quantisation(settings: Settings, rounds: int) -> dict[str, Any]:
+    import shutil
+
+    from egov_qa.modelprep import provision_default_model
+    from egov_qa.onnx_embedder import OnnxEmbedder
+    from egov_qa.onnx_model import (
+        ONNX_FILE,
+        TOKENIZER_FILE,
+        export_fused,
+        onnx_model_dir,
+        provision_onnx_model,
+        quantise,
+        read_info,
+    )
+
+    ffn_out = [f"/bert/encoder/layer.{n}/output/dense/MatMul" for n in range(12)]
+    variants = {"nothing": (), "layer 4": (ffn_out[4],), "layers 0-5 (shipped)": tuple(ffn_out[:6]),
+                "all 12 layers": tuple(ffn_out)}  # fmt: skip
+    source = provision_default_model(settings.models_dir)
+    info = read_info(provision_onnx_model(settings.models_dir))
+    data = json.loads((DATA / "tydiqa_id" / "valid.json").read_text(encoding="utf-8"))
+    passages = [item["context"] for item in data][:200]
+    questions = [qa["question"] for item in data for qa in item["qas"]][:200]
+    fp32 = load_embedder(backend=BACKEND_ST, settings=settings)
+    ref_p, ref_q = fp32.embed_passages(passages), fp32.embed_queries(questions)
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="egov-quant-") as tmp:
+        export_fused(source, Path(tmp) / "fused.onnx")
+        engines = {}
+        for name, keep in variants.items():
+            folder = Path(tmp) / name.replace(" ", "_")
+            folder.mkdir()
+            quantise(Path(tmp) / "fused.onnx", folder / ONNX_FILE, keep)
+            shutil.copy(onnx_model_dir(settings.models_dir) / TOKENIZER_FILE, folder / TOKENIZER_FILE)
+            engines[name] = OnnxEmbedder(folder, info={**info, "fingerprint": name})
+        rates: dict[str, list[float]] = {name: [] for name in variants}
+        for _ in range(rounds):
+            for name, emb in engines.items():
+                start = time.perf_counter()
+                emb.embed_passages(passages)
+                rates[name].append(len(passages) / (time.perf_counter() - start))
+        for name, emb in engines.items():
+            cos_p = (emb.embed_passages(passages) * ref_p).sum(1)
+            cos_q = (emb.embed_queries(questions) * ref_q).sum(1)
+            out[name] = {
+                "kept_fp32": list(variants[name]),
+                "passages_mean_cosine": float(cos_p.mean()),
+                "passages_lowest_cosine": float(cos_p.min()),
+                "questions_mean_cosine": float(cos_q.mean()),
+                "questions_lowest_cosine": float(cos_q.min()),
+                "passages_per_s_median": statistics.median(rates[name]),
+            }
+            print(f"  {name}: {out[name]}", flush=True)
+    return out
+
+
+COLD_CHILD = r"""
+import json, sys, time
+from egov_qa import load_index
+index = load_index(sys.argv[1])
+questions = json.loads(sys.argv[2])
+index.ask("Apa itu pelayanan publik?")
+out = {"cold": [], "warm": [], "chunks": index.manifest.chunks}
+for kind in ("cold", "warm"):
+    for q in questions:
+        t = time.perf_counter()
+        index.ask(q)
+        out[kind].append((time.perf_counter() - t) * 1000)
+print(json.dumps(out))
+"""
+
+
+def cold(settings: Settings, rounds: int, n_questions: int) -> dict[str, Any]:
+    import shutil
+    import sqlite3
+
+    from answer_data import idk_docs
+    from bench_hybrid import regulations
+    from egov_qa import Manifest
+
+    emb = load_embedder(backend=BACKEND_ONNX, settings=settings)
+    folder = CACHE / f"latency-20k-onnx-{emb.fingerprint()[-8:]}"
+    docs = {d.doc_id: d for d in [*tydi_data()[0], *idk_docs(), *regulations(1000)]}
+    report = build_index(list(docs.values()), folder, embedder=emb)
+    print(f"  index {folder.name}: {report.total_chunks} chunks ({report.chunks_embedded} embedded now)", flush=True)
+    bare = CACHE / f"{folder.name}-without-units"
+    shutil.rmtree(bare, ignore_errors=True)
+    shutil.copytree(folder, bare)
+    with sqlite3.connect(bare / Manifest.read(bare).store_file) as db:
+        db.execute("UPDATE chunks SET units = NULL")
+    questions = tydi_data()[1][:n_questions]
+    variants = {"units_kept_at_ingest": folder, "units_embedded_per_question": bare}
+    ms: dict[str, dict[str, list[float]]] = {v: {"cold": [], "warm": []} for v in variants}
+    for r in range(rounds):
+        for name, path in variants.items():
+            done = subprocess.run(
+                [sys.executable, "-c", COLD_CHILD, str(path), json.dumps(questions)],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            out = json.loads(done.stdout)
+            for kind in ("cold", "warm"):
+                ms[name][kind] += out[kind]
+            print(f"  round {r + 1} {name}: cold p50 {statistics.median(out['cold']):.0f} ms", flush=True)
+
+    def pct(xs: list[float], p: float) -> float:
+        return float(sorted(xs)[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))])
+
+    summary = {
+        name: {f"{kind}_ms_p{p}": pct(v[kind], p) for kind in ("cold", "warm") for p in (50, 95)}
+        for name, v in ms.items()
+    }
+    return {
+        "chunks": report.total_chunks,
+        "documents": report.total_documents,
+        "questions": len(questions),
+        "rounds": rounds,
+        "summary": summary,
+        "cold_p50_ratio_embedded_over_kept": summary["units_embedded_per_question"]["cold_ms_p50"]
+        / summary["units_kept_at_ingest"]["cold_ms_p50"],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["parity", "ingest", "cli"])
+    parser.add_argument("part", choices=["parity", "ingest", "cli", "cold", "quantisation"])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "speed.json")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--questions", type=int, default=100, help="cold: TyDi QA-id valid questions per round")
     args = parser.parse_args()
     if args.part != "cli" and not DATA.is_dir():
         print(f"shared data not found at {DATA}", file=sys.stderr)
@@ -134,6 +265,10 @@ def main() -> int:
     results["machine"] = machine()
     if args.part == "cli":
         results["cli"] = cli(args.rounds, settings)
+    elif args.part == "cold":
+        results["cold"] = cold(settings, args.rounds, args.questions)
+    elif args.part == "quantisation":
+        results["quantisation"] = quantisation(settings, args.rounds)
     else:
         engines = {e: load_embedder(backend=e, settings=settings) for e in ENGINES}
         results[args.part] = parity(engines) if args.part == "parity" else ingest(engines, args.rounds)

@@ -37,6 +37,8 @@ class CachedEmbedder:
         self.db = sqlite3.connect(path)
         self.db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, v BLOB)")
         self.computed = 0
+        if hasattr(inner, "embed_passages_pooled"):  # an ingest that pools unit vectors runs the model itself
+            self.embed_passages_pooled = inner.embed_passages_pooled
 
     def fingerprint(self) -> str:
         return self.inner.fingerprint()

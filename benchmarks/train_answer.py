@@ -21,6 +21,7 @@ import argparse
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,7 +41,8 @@ from egov_qa.answer_model import (
 )
 from egov_qa.shortanswer import short_answer
 
-DATA = ROOT / "benchmarks" / "results" / "cache" / "answer"
+DEFAULT_DATA = ROOT / "benchmarks" / "results" / "cache" / "answer"
+DATA = {"folder": DEFAULT_DATA}  # --data: the engine's candidates
 MODEL = ROOT / "src" / "egov_qa" / "data" / "answer_model.json"
 RESULTS = ROOT / "benchmarks" / "results" / "answer.json"
 # 85 % is asked for on valid; with ~380 answerable valid questions the answered share varies by
@@ -102,7 +104,7 @@ class Question:
 
 
 def load(name: str) -> list[Question]:
-    path = DATA / f"{name}.jsonl"
+    path = DATA["folder"] / f"{name}.jsonl"
     if not path.is_file():
         sys.exit(f"{path} not found: run python benchmarks/answer_data.py {name}")
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
@@ -304,7 +306,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", action="store_true", help="store the models in src/egov_qa/data/answer_model.json")
     parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="answer_data.py's folder for the engine")
+    parser.add_argument("--english-gap", type=float, default=ENGLISH_GAP, help="bench_qa.py --parts gap, same engine")
     args = parser.parse_args()
+    DATA["folder"] = args.data.resolve()
     tydi_train, idk_train = load("tydi-train"), load("idk-train")
     how_why = load("tydi-howwhy") + load("idk-howwhy")
     answerable_train = [q for q in tydi_train + idk_train + how_why if q.answerable and q.labels.any()]
@@ -334,7 +339,7 @@ def main() -> int:
     }  # fmt: skip
     valid: dict[str, Any] = {}
     for name in ("tydi-valid", "idk-valid"):
-        path = DATA / f"{name}.jsonl"
+        path = DATA["folder"] / f"{name}.jsonl"
         if not path.is_file():
             print(f"{name}: not collected yet", file=sys.stderr)
             continue
@@ -383,10 +388,11 @@ def main() -> int:
             "bias": calibrator[1],
         },
         "threshold": threshold,
-        "english_gap": ENGLISH_GAP,
+        "english_gap": args.english_gap,
         "short_answer_cutoffs": cutoffs,
         "source": {
-            "command": "python benchmarks/answer_data.py && python benchmarks/train_answer.py --write",
+            "command": "python benchmarks/answer_data.py && python benchmarks/train_answer.py --write "
+            f"--data {DATA['folder'].relative_to(ROOT)} --english-gap {args.english_gap}",
             "data": "TyDi QA-id train (500-question sample, seed 0) and IDK-MRC train (3,000, seed 1), plus "
             f"their other answerable how/why questions ({len(how_why)}) for the scorer only; ../shared/data; "
             "hybrid retrieval, top 5, pooled paragraphs",

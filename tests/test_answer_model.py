@@ -41,6 +41,10 @@ from egov_qa.shortanswer import holds, short_answer
         ("Apa yang dimaksud dengan pelayanan publik?", "definition"),
         ("What is Satu Data Indonesia?", "definition"),
         ("Mengapa SPBE penting?", "why"),
+        ("Apa fungsi Nomor Induk Berusaha (NIB)?", "why"),  # what it is for: answered by a purpose
+        ("Apa kegunaan e-KTP?", "why"),
+        ("What does the business identification number do?", "why"),
+        ("What does NIB stand for?", "definition"),
         ("Bagaimana cara mengurus NIB untuk usaha mikro?", "how"),
         ("How can citizens file a complaint?", "how"),
         ("e-KTP", "other"),

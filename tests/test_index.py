@@ -32,9 +32,23 @@ class CountingEmbedder(FakeEmbedder):
         return super().embed_passages(texts, progress=progress)
 
 
+class UnpooledEmbedder(CountingEmbedder):
+    """A counting fake that cannot pool token states, as sentence-transformers or a registered model."""
+
+    name = "unpooled-fake"
+    embed_passages_pooled = None
+
+
 @pytest.fixture
 def counting(use_embedder: Callable[[Embedder], None]) -> CountingEmbedder:
     emb = CountingEmbedder()
+    use_embedder(emb)
+    return emb
+
+
+@pytest.fixture
+def unpooled(use_embedder: Callable[[Embedder], None]) -> UnpooledEmbedder:
+    emb = UnpooledEmbedder()
     use_embedder(emb)
     return emb
 
@@ -154,12 +168,12 @@ def test_a_crash_mid_ingest_leaves_the_previous_index_readable(
     calls = {"n": 0}
     original = egov_qa.store.IndexWriter.add
 
-    def failing_add(self, doc, chunks, vectors, regulation=None):  # noqa: ANN001, ANN202
+    def failing_add(self, doc, chunks, vectors, regulation=None, units=None):  # noqa: ANN001, ANN202
         calls["n"] += 1
         if calls["n"] == 1:
-            original(self, doc, chunks, vectors, regulation)
+            original(self, doc, chunks, vectors, regulation, units)
             raise exc
-        original(self, doc, chunks, vectors, regulation)
+        original(self, doc, chunks, vectors, regulation, units)
 
     monkeypatch.setattr(egov_qa.store.IndexWriter, "add", failing_add)
     with pytest.raises(type(exc)):
@@ -331,15 +345,52 @@ def test_chunks_shrink_to_fit_a_model_with_a_short_sequence_limit(
     assert all(title < n <= emb.max_tokens - 48 for n in emb.count_tokens(emb.passages))
 
 
-def test_sentence_vectors_are_cached_between_searches(tmp_path: Path, counting: CountingEmbedder) -> None:
+def test_a_search_embeds_only_the_question_when_the_index_kept_unit_vectors(
+    tmp_path: Path, counting: CountingEmbedder
+) -> None:
     build_index(DOCS, tmp_path / "ix")
     index = load_index(tmp_path / "ix")
     counting.passages.clear()
+    hits = index.search("NIK e-KTP Disdukcapil", top_k=3)
+    answer = index.ask("Siapa yang menerbitkan e-KTP?")
+    assert counting.passages == [], "the evidence units' vectors come from the index"
+    assert all(h.highlights for h in hits) and answer.evidence
+    english = index.ask("Who issues the electronic ID card (e-KTP)?")
+    assert english.language == "en" and counting.passages, "an English question has its units embedded"
+
+
+def test_unit_vectors_kept_at_ingest_score_as_the_units_embedded_alone_for_the_fake(tmp_path: Path) -> None:
+    """The fake "pools" by embedding each unit's text, so both paths must agree exactly."""
+    pooled_dir, plain_dir = tmp_path / "pooled", tmp_path / "plain"
+    from egov_qa import register_embedder
+
+    register_embedder("unpooled-fake", UnpooledEmbedder)
+    try:
+        build_index(DOCS, pooled_dir, settings=Settings(model="fake"))
+        build_index(DOCS, plain_dir, settings=Settings(model="unpooled-fake"))
+        pooled, plain = load_index(pooled_dir, model="fake"), load_index(plain_dir, model="unpooled-fake")
+        query = "Siapa yang menerbitkan e-KTP?"
+        qvec = pooled.embedder.embed_queries([query])[0]
+        a, b = pooled.search(query, top_k=3), plain.search(query, top_k=3)
+        units_a, sent_a, _ = pooled.unit_cosines(a.hits, qvec, a.language)
+        units_b, sent_b, _ = plain.unit_cosines(b.hits, qvec, b.language)
+        assert units_a == units_b and len(units_a) == 3
+        for x, y in zip(sent_a, sent_b, strict=True):
+            assert np.allclose(x, y, atol=2e-3)  # float16 storage
+        assert [h.highlights for h in a] == [h.highlights for h in b]
+    finally:
+        register_embedder("unpooled-fake", None)
+
+
+def test_sentence_vectors_are_cached_between_searches(tmp_path: Path, unpooled: UnpooledEmbedder) -> None:
+    build_index(DOCS, tmp_path / "ix")
+    index = load_index(tmp_path / "ix")
+    unpooled.passages.clear()
     first = index.search("NIK e-KTP Disdukcapil", top_k=3)
-    embedded = len(counting.passages)
-    assert embedded >= 3
+    embedded = len(unpooled.passages)
+    assert embedded >= 3, "an engine that cannot pool has the units embedded when asked"
     second = index.search("Disdukcapil NIK e-KTP", top_k=3)
-    assert len(counting.passages) == embedded, "no sentence embedded twice"
+    assert len(unpooled.passages) == embedded, "no sentence embedded twice"
     assert {h.chunk_id for h in first} == {h.chunk_id for h in second}
     assert all(h.highlights for h in second)
 

@@ -126,6 +126,19 @@ def test_the_query_path_on_onnx_imports_neither_torch_nor_sentence_transformers(
     assert "Kementerian PANRB" in run.stdout and "LOADED []" in run.stdout
 
 
+def test_on_onnx_an_ask_runs_the_model_once_for_the_question_alone(
+    tmp_path: Path, e5_models_dir: Path, e5_onnx: OnnxEmbedder, offline: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_index(ROOT / "corpus", tmp_path / "ix", embedder=e5_onnx)
+    index = load_index(tmp_path / "ix", embedder=e5_onnx)
+    runs: list[int] = []
+    run = e5_onnx._states
+    monkeypatch.setattr(e5_onnx, "_states", lambda ids: runs.append(len(ids)) or run(ids))
+    answer = index.ask("Siapa yang mengevaluasi penerapan SPBE?")
+    assert len(runs) == 1, "the evidence units' vectors were pooled at ingest"
+    assert "(Kementerian PANRB) mengevaluasi penerapan SPBE" in answer.evidence[0].text
+
+
 def test_an_index_keeps_its_engine_until_rebuilt_in_full(tmp_path: Path, e5_models_dir: Path, offline: None) -> None:
     torch_settings = Settings(models_dir=e5_models_dir, backend=BACKEND_ST)
     settings = Settings(models_dir=e5_models_dir)

@@ -13,6 +13,7 @@ import numpy as np
 
 from egov_qa.config import BACKEND_ONNX, BACKEND_ST, BACKENDS, Settings
 from egov_qa.errors import ModelError
+from egov_qa.evidence_vectors import UnitVectors
 from egov_qa.modelprep import DEFAULT_MODEL, provision_default_model
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,21 @@ class FakeEmbedder:
         if progress is not None and len(texts):
             progress(len(texts))
         return out
+
+    def embed_passages_pooled(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *, progress: Progress | None = None
+    ) -> tuple[np.ndarray, list[UnitVectors]]:
+        """Embed passages and, standing in for pooled token states, each span's own text (its words as tokens)."""
+        pooled = [
+            UnitVectors(
+                np.stack([self._vector(t[s:e]) for s, e in sp]).astype(np.float16)
+                if sp
+                else np.zeros((0, self.dimension), dtype=np.float16),
+                np.asarray([max(1, len(t[s:e].split())) for s, e in sp], dtype=np.uint16),
+            )
+            for t, sp in zip(texts, spans, strict=True)
+        ]
+        return self.embed_passages(texts, progress=progress), pooled
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -224,6 +240,25 @@ def _hub_unreachable(timeout: float = 3.0) -> str | None:
             return None
     except OSError as exc:
         return f"{url.hostname}: {exc}"
+
+
+def embed_pooled(
+    embedder: Embedder,
+    texts: Sequence[str],
+    spans: Sequence[Sequence[tuple[int, int]]],
+    *,
+    progress: Progress | None = None,
+) -> tuple[np.ndarray, list[UnitVectors | None]]:
+    """Embed passages and, where the embedder can pool its token states, each one's ``spans`` too.
+
+    An embedder without ``embed_passages_pooled`` (sentence-transformers, a registered one) gives
+    no span vectors: its evidence units are embedded when a question needs them.
+    """
+    pool = getattr(embedder, "embed_passages_pooled", None)
+    if pool is None:
+        return embedder.embed_passages(texts, progress=progress), [None] * len(texts)
+    vectors, pooled = pool(texts, spans, progress=progress)
+    return vectors, list(pooled)
 
 
 EmbedderFactory = Callable[[], Embedder]

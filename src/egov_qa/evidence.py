@@ -5,8 +5,9 @@ ones such as tables and lists into lines or word windows); the model embeds each
 unit with its neighbours, and the learned sentence scorer (:mod:`egov_qa.answer_model`) combines
 those cosines with the passage's, the question's words found, what the question type asks for,
 position and length. A passage's highlights are its best unit and a runner-up within a small margin; the
-answer's evidence is the best units across passages. Unit vectors are embedded on demand and
-kept in a bounded cache, since the same passages come back for related questions.
+answer's evidence is the best units across passages. Unit vectors come from the index, pooled
+from each chunk's token states at ingest (no model call); an index or engine without them has
+them embedded on demand and kept in a bounded cache, since the same passages come back.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -22,7 +23,8 @@ import numpy as np
 from egov_qa.analysis import Span
 from egov_qa.answer_model import AnswerModel, Candidates, candidates, load_answer_model
 from egov_qa.embedding import Embedder
-from egov_qa.highlight import select_highlights
+from egov_qa.evidence_vectors import UnitVectors
+from egov_qa.highlight import select_highlights, sentence_spans
 from egov_qa.records import Hit
 
 _MAX_UNIT_WORDS = 60
@@ -126,19 +128,45 @@ def _context(text: str, units: list[Span], i: int) -> str:
     return text[units[lo][0] : units[hi][1]]
 
 
+def chunk_units(text: str, sentences: Sequence[Span]) -> list[Span]:
+    """Return the evidence units of a chunk as stored (its sentence spans, overlong ones cut)."""
+    return evidence_units(text, sentence_spans(text, sentences))
+
+
 def unit_cosines(
-    embedder: Embedder, query_vec: np.ndarray, hits: Sequence[Hit], cache: SentenceVectors
+    embedder: Embedder,
+    query_vec: np.ndarray,
+    hits: Sequence[Hit],
+    cache: SentenceVectors,
+    stored: Mapping[int, UnitVectors] | None = None,
 ) -> tuple[list[list[Span]], list[np.ndarray], list[np.ndarray]]:
-    """Cut every hit into evidence units; return them with the cosines of each unit and of it with its neighbours."""
+    """Cut every hit into evidence units; return them with the cosines of each unit and of it with its neighbours.
+
+    A hit whose unit vectors were ``stored`` at ingest (pooled from its token states) costs no
+    model call; the others' units are embedded here, one batch for all of them.
+    """
     units = [evidence_units(h.text, h.sentences) for h in hits]
-    groups = [(h.chunk_id, "units", [h.text[s:e] for s, e in us]) for h, us in zip(hits, units, strict=True)]
+    stored = stored or {}
+    sent: list[np.ndarray | None] = [None] * len(hits)
+    ctx: list[np.ndarray | None] = [None] * len(hits)
+    for k, (hit, us) in enumerate(zip(hits, units, strict=True)):
+        vectors = stored.get(hit.chunk_id)
+        if vectors is not None and len(vectors) == len(us):
+            sent[k], ctx[k] = vectors.cosines(query_vec)
+    todo = [k for k in range(len(hits)) if sent[k] is None]
+    groups = [(hits[k].chunk_id, "units", [hits[k].text[s:e] for s, e in units[k]]) for k in todo]
     ctx_groups = [
-        (h.chunk_id, "context", [_context(h.text, us, i) for i in range(len(us))])
-        for h, us in zip(hits, units, strict=True)
+        (hits[k].chunk_id, "context", [_context(hits[k].text, units[k], i) for i in range(len(units[k]))]) for k in todo
     ]
-    sent = unit_vectors(embedder, groups, cache)
-    ctx = unit_vectors(embedder, ctx_groups, cache)
-    return units, [v @ query_vec for v in sent], [v @ query_vec for v in ctx]
+    for k, s_vecs, c_vecs in zip(
+        todo, unit_vectors(embedder, groups, cache), unit_vectors(embedder, ctx_groups, cache), strict=True
+    ):
+        sent[k], ctx[k] = s_vecs @ query_vec, c_vecs @ query_vec
+    return (
+        units,
+        [v if v is not None else np.zeros(0) for v in sent],
+        [v if v is not None else np.zeros(0) for v in ctx],
+    )
 
 
 def score_units(
@@ -152,15 +180,17 @@ def score_units(
     language: str,
     dense: Sequence[float],
     model: AnswerModel | None = None,
+    stored: Mapping[int, UnitVectors] | None = None,
 ) -> Scoring:
     """Score every evidence unit of every hit with the learned sentence scorer, best first.
 
     ``groups`` are the question's terms as they occur in Indonesian text (see
     :func:`egov_qa.answer.term_groups`); ``dense`` is
-    each hit's embedding cosine with the question (whatever mode retrieved it).
+    each hit's embedding cosine with the question (whatever mode retrieved it); ``stored`` the
+    unit vectors kept at ingest, by chunk id.
     """
     model = model or load_answer_model()
-    units, sent, ctx = unit_cosines(embedder, query_vec, hits, cache)
+    units, sent, ctx = unit_cosines(embedder, query_vec, hits, cache, stored)
     gap = model.english_gap if language == "en" else 0.0
     cands = candidates(
         question, groups, [h.text for h in hits], [h.rank for h in hits], units, sent, ctx, dense, gap, language

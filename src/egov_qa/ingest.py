@@ -14,8 +14,10 @@ import numpy as np
 from egov_qa.chunking import ChunkParams
 from egov_qa.config import DEFAULT_MODEL, Settings
 from egov_qa.corpus import CorpusRead, read_corpus
-from egov_qa.embedding import Embedder, load_embedder
+from egov_qa.embedding import Embedder, embed_pooled, load_embedder
 from egov_qa.errors import EgovQAError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from egov_qa.evidence import chunk_units
+from egov_qa.evidence_vectors import UnitVectors
 from egov_qa.manifest import LastIngest, Manifest, ModelInfo
 from egov_qa.records import Chunk, Document, IngestReport, Skipped
 from egov_qa.regulation.chunks import chunk_with_structure
@@ -147,11 +149,15 @@ class _Job:
     recut: bool = False
 
 
-def _embed(job: _Job, inputs: list[str], base: IndexReader | None, reuse: bool) -> tuple[np.ndarray, int]:
-    """Embed the chunk inputs; with ``reuse``, take the vector of any input the base already holds.
+def _embed(
+    job: _Job, inputs: list[str], spans: list[list[tuple[int, int]]], base: IndexReader | None, reuse: bool
+) -> tuple[np.ndarray, list[UnitVectors | None], int]:
+    """Embed the chunk inputs and pool their evidence units (``spans`` in each input) where the engine can.
+
+    With ``reuse``, an input the base already holds keeps its vectors.
 
     Returns:
-        One vector per input, and how many were embedded anew.
+        One vector per input, its unit vectors (None: none pooled), and how many were embedded anew.
     """
     known = base.embed_input_ids(inputs) if base is not None and reuse else {}
     missing = [i for i, text in enumerate(inputs) if text not in known]
@@ -163,14 +169,29 @@ def _embed(job: _Job, inputs: list[str], base: IndexReader | None, reuse: bool) 
         if job.progress is not None:
             job.progress(done, total)
 
-    fresh = job.embedder.embed_passages([inputs[i] for i in missing], progress=tick)
+    fresh, fresh_units = embed_pooled(
+        job.embedder, [inputs[i] for i in missing], [spans[i] for i in missing], progress=tick
+    )
     vectors = np.zeros((len(inputs), job.embedder.dimension), dtype=np.float32)
+    units: list[UnitVectors | None] = [None] * len(inputs)
     if missing:
         vectors[missing] = fresh
+        for i, u in zip(missing, fresh_units, strict=True):
+            units[i] = u
     kept = [i for i in range(len(inputs)) if inputs[i] in known]
     if kept and base is not None:
-        vectors[kept] = base.vectors_of([known[inputs[i]] for i in kept])
-    return vectors, total
+        ids = [known[inputs[i]] for i in kept]
+        vectors[kept] = base.vectors_of(ids)
+        stored = base.unit_vectors_of(ids)
+        for i, chunk_id in zip(kept, ids, strict=True):
+            units[i] = stored.get(chunk_id)
+    return vectors, units, total
+
+
+def _unit_spans(embedded: str, chunk: Chunk) -> list[tuple[int, int]]:
+    """Return the chunk's evidence units as spans of the text it is embedded as (its text comes last)."""
+    shift = len(embedded) - len(chunk.text)
+    return [(s + shift, e + shift) for s, e in chunk_units(chunk.text, chunk.sentences)]
 
 
 def _ingest(
@@ -191,10 +212,11 @@ def _ingest(
         parsed = [chunk_with_structure(doc, embedder.count_tokens, _fit_params(embedder, doc, params)) for doc in todo]
         chunks = [cs for cs, _ in parsed]
         inputs = [_embed_input(doc, c) for doc, cs in zip(todo, chunks, strict=True) for c in cs]
-        vectors, total = _embed(job, inputs, base, job.recut)
+        spans = [_unit_spans(text, c) for text, c in zip(inputs, (c for cs in chunks for c in cs), strict=True)]
+        vectors, units, total = _embed(job, inputs, spans, base, job.recut)
         pos = 0
         for doc, (cs, regulation) in zip(todo, parsed, strict=True):
-            writer.add(doc, cs, vectors[pos : pos + len(cs)], regulation)
+            writer.add(doc, cs, vectors[pos : pos + len(cs)], regulation, units[pos : pos + len(cs)])
             pos += len(cs)
         notes = list(read.notes) + [Skipped(d, "file skipped this time; previous version kept") for d in sorted(keep)]
         if job.recut:

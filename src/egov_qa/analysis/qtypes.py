@@ -54,7 +54,8 @@ DEFINITION = re.compile(
 )
 REASON = re.compile(
     r"\b(?:karena|sebab|disebabkan|akibat|agar|supaya|sehingga|bertujuan|tujuannya|untuk|oleh karena itu|"
-    r"because|due to|so that|in order to|caused)\b",
+    r"berfungsi|fungsinya|berguna|bermanfaat|digunakan|dipakai|"
+    r"because|due to|so that|in order to|caused|used (?:to|for)|serves? as)\b",
     re.IGNORECASE,
 )
 STEPS = re.compile(
@@ -80,7 +81,12 @@ _QUESTION_TYPES: tuple[tuple[QType, re.Pattern[str]], ...] = (
         r"what does [^?]{1,80}? (?:mean|stand for)|define|meaning of)\b|"
         r"what (?:is|are) (?:an? |the )?[\w-]+(?: [\w-]+){0,2}\s*(?:\?|$))",  # what is X, not what are the main…
         re.IGNORECASE)),
-    ("why", re.compile(r"\b(?:mengapa|kenapa|apa sebab|apa alasan|apa tujuan|why|what for)\b", re.IGNORECASE)),
+    # a question about what something is for is answered by a purpose, as a why question is
+    ("why", re.compile(
+        r"\b(?:mengapa|kenapa|apa sebab|apa alasan|apa tujuan|apa (?:fungsi|kegunaan|guna|manfaat)|"
+        r"apakah (?:fungsi|kegunaan|manfaat)|why|what for|what (?:is|are) the (?:purpose|use|function)|"
+        r"what does [^?]{1,80}? do)\b",
+        re.IGNORECASE)),
     ("how", re.compile(r"\b(?:bagaimana|bagaimanakah|gimana|cara|how)\b", re.IGNORECASE)),
 )  # fmt: skip
 
