@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from answer_data import CACHE, open_index
+from bench_ask_latency import CHILD as ASK_CHILD
 from bench_core import DATA, ROOT, machine, ntrex_data, ranking_metrics, regulation_docs, tydi_data
 from egov_qa import Index, Settings, build_index
 from egov_qa.config import BACKEND_ONNX, BACKEND_ST
@@ -184,22 +185,6 @@ def quantisation(settings: Settings, rounds: int) -> dict[str, Any]:
     return out
 
 
-COLD_CHILD = r"""
-import json, sys, time
-from egov_qa import load_index
-index = load_index(sys.argv[1])
-questions = json.loads(sys.argv[2])
-index.ask("Apa itu pelayanan publik?")
-out = {"cold": [], "warm": [], "chunks": index.manifest.chunks}
-for kind in ("cold", "warm"):
-    for q in questions:
-        t = time.perf_counter()
-        index.ask(q)
-        out[kind].append((time.perf_counter() - t) * 1000)
-print(json.dumps(out))
-"""
-
-
 def cold(settings: Settings, rounds: int, n_questions: int) -> dict[str, Any]:
     import shutil
     import sqlite3
@@ -224,7 +209,7 @@ def cold(settings: Settings, rounds: int, n_questions: int) -> dict[str, Any]:
     for r in range(rounds):
         for name, path in variants.items():
             done = subprocess.run(
-                [sys.executable, "-c", COLD_CHILD, str(path), json.dumps(questions)],
+                [sys.executable, "-c", ASK_CHILD, str(path), json.dumps(questions)],
                 capture_output=True, text=True, check=True,
             )  # fmt: skip
             out = json.loads(done.stdout)
