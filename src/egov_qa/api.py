@@ -255,7 +255,7 @@ class Index:
 
     def _kept_units(self, hits: Sequence[Hit], language: str) -> dict[int, UnitVectors]:
         # pooled from Indonesian passages' token states, a unit's vector matches Indonesian questions as
-        # well as the unit embedded alone, English ones much worse (NusaX train: the translation found
+        # well as the unit embedded alone, English ones much worse (NusaX valid: the translation found
         # first for 0.73 of them against 0.83): an English question has its units embedded
         if language == "en":
             return {}
