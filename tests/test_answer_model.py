@@ -70,6 +70,11 @@ def test_a_sentence_holds_what_the_type_asks_for_or_not() -> None:
     assert holds("why", frozenset(), "Layanan daring dipilih karena lebih cepat.") and not holds(
         "why", frozenset(), "Layanan daring dipilih."
     )
+    assert holds("why", frozenset(), "NIB berfungsi sebagai identitas pelaku usaha.")  # what it is for
+    assert holds("where", frozenset(), "Warga mengadu melalui SP4N-LAPOR!.") and holds(
+        "where", frozenset(), "Kantor itu berada di Kota Bandung."
+    )
+    assert not holds("where", frozenset(), "Warga mengadu melalui kanal resmi.")
     assert not holds("other", frozenset(), "Apa saja.")
 
 

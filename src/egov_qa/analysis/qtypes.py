@@ -64,7 +64,9 @@ STEPS = re.compile(
     re.IGNORECASE,
 )
 PLACE_CUE = re.compile(
-    r"\b(?:di|ke|dari|in|at|near|dekat)\s+(?=(?:Kota|Kabupaten|Provinsi|Pulau|Desa|Kecamatan|Jalan|Jl\.|[A-Z]))",
+    # a channel counts as a place: "di mana mengadu?" is answered "melalui SP4N-LAPOR!"
+    r"\b(?:di|ke|dari|in|at|near|dekat|melalui|lewat|via)\s+"
+    r"(?=(?:Kota|Kabupaten|Provinsi|Pulau|Desa|Kecamatan|Jalan|Jl\.|[A-Z]))",
 )
 
 _QUESTION_TYPES: tuple[tuple[QType, re.Pattern[str]], ...] = (
