@@ -77,3 +77,27 @@ def test_an_index_from_before_unit_vectors_still_answers_and_gains_them_on_its_n
     hits = index.search("pengaduan LAPOR", top_k=3)
     units, sent, ctx = index.unit_cosines(hits.hits, index.embedder.embed_queries(["pengaduan"])[0], "id")
     assert len(units) == 3 and all(len(s) == len(c) == len(u) > 0 for u, s, c in zip(units, sent, ctx, strict=True))
+
+
+def test_unit_vectors_of_another_cut_are_not_used_and_are_dropped_at_the_next_ingest(
+    tmp_path: Path, fake_settings: Settings
+) -> None:
+    import json
+
+    from egov_qa.evidence_vectors import UNITS_VERSION
+
+    docs = [Document("ektp", "KTP elektronik diterbitkan oleh Disdukcapil. Warga merekam data di kantor kecamatan.")]
+    build_index(docs, tmp_path / "ix", settings=fake_settings)
+    manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text())
+    assert manifest["units_version"] == UNITS_VERSION
+    manifest["units_version"] = UNITS_VERSION - 1  # as if written by an egov-qa that cut units another way
+    (tmp_path / "ix" / "manifest.json").write_text(json.dumps(manifest))
+    index = load_index(tmp_path / "ix", settings=fake_settings)
+    hits = index.search("Disdukcapil", top_k=1).hits
+    assert index._reader.unit_vectors_of([hits[0].chunk_id]) == {}
+    assert index.ask("Siapa yang menerbitkan KTP elektronik?").evidence  # the units are embedded instead
+    index.close()
+    build_index([*docs, Document("oss", "NIB diterbitkan melalui OSS.")], tmp_path / "ix", settings=fake_settings)
+    with sqlite3.connect(tmp_path / "ix" / Manifest.read(tmp_path / "ix").store_file) as db:
+        kept = dict(db.execute("SELECT doc_id, units IS NOT NULL FROM chunks").fetchall())
+    assert kept == {"ektp": 0, "oss": 1}

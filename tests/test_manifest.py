@@ -83,3 +83,12 @@ def test_model_and_chunking_checks_name_both_sides(ix: Path) -> None:
     with pytest.raises(IndexMismatchError, match="chunked with"):
         m.check_chunking({**m.chunking, "max_tokens": 1}, ix)
     m.check_chunking(m.chunking, ix)
+
+
+def test_an_index_names_its_engine_only_for_its_own_model() -> None:
+    from egov_qa import ModelInfo
+
+    info = ModelInfo(name="intfloat/multilingual-e5-small", dimension=384, backend="onnx")
+    assert info.engine_for("intfloat/multilingual-e5-small") == "onnx"
+    assert info.engine_for("some-org/another-model") is None  # that one loads on its own default engine
+    assert ModelInfo(name="fake", dimension=64, backend="fake").engine is None

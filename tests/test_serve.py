@@ -144,12 +144,28 @@ def test_a_warm_up_loads_the_index_ahead_and_hands_it_over_once(corpus: Path, fa
     assert warm_index(fake_settings.index_dir, 2) is None
 
 
-def test_a_warm_up_with_no_index_leaves_the_error_to_the_first_visitor(fake_settings: Settings) -> None:
+def test_a_warm_up_with_no_index_leaves_the_error_to_the_first_visitor(
+    fake_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     from egov_qa import warm_index, warm_up
 
-    thread = warm_up(fake_settings)
-    thread.join(timeout=60)
+    with caplog.at_level("INFO", logger="egov_qa.warm"):
+        thread = warm_up(fake_settings)
+        thread.join(timeout=60)
     assert not thread.is_alive() and warm_index(fake_settings.index_dir, 1) is None
+    assert "Nothing loaded ahead" in caplog.text and "No index" in caplog.text
+
+
+def test_an_index_rebuilt_before_anyone_asked_is_not_kept_loaded(corpus: Path, fake_settings: Settings) -> None:
+    from egov_qa import build_index, warm_index, warm_up
+
+    build_index(corpus, fake_settings.index_dir, settings=fake_settings)
+    warm_up(fake_settings).join(timeout=60)
+    build_index(corpus, fake_settings.index_dir, settings=fake_settings, full=True)  # generation 2
+    warm_up(fake_settings).join(timeout=60)
+    index = warm_index(fake_settings.index_dir, 2)
+    assert index is not None and index.manifest.generation == 2
+    assert warm_index(fake_settings.index_dir, 1) is None  # generation 1 was dropped with the handover
 
 
 def test_one_model_is_loaded_once_per_process_however_many_ask(fake_settings: Settings) -> None:

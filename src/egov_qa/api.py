@@ -350,7 +350,8 @@ def load_index(
     index_dir = Path(index_dir)
     manifest = Manifest.read(index_dir)
     if embedder is None:
-        engine = settings.backend or manifest.model.engine
-        embedder = load_embedder(model or settings.model or manifest.model.name, backend=engine, settings=settings)
+        name = model or settings.model or manifest.model.name
+        engine = settings.backend or manifest.model.engine_for(name)
+        embedder = load_embedder(name, backend=engine, settings=settings)
     manifest.check_model(embedder, index_dir)
     return Index(IndexReader(index_dir), embedder)

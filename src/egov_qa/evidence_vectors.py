@@ -7,6 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# how evidence units are cut (egov_qa.evidence.chunk_units); stored unit vectors of another version
+# no longer line up with the units cut at query time, and are not used
+UNITS_VERSION = 1
+
 
 @dataclass(frozen=True, slots=True)
 class UnitVectors:

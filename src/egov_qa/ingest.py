@@ -121,10 +121,9 @@ def build_index(
             built_model = base.manifest.model.name if base else _model_named_in(index_dir)
             if embedder is None:
                 # an incremental ingest keeps the engine the index was embedded with; --full takes the default
-                engine = settings.backend or (base.manifest.model.engine if base and not full else None)
-                embedder = load_embedder(
-                    model or built_model or settings.model or DEFAULT_MODEL, backend=engine, settings=settings
-                )
+                name = model or built_model or settings.model or DEFAULT_MODEL
+                engine = settings.backend or (base.manifest.model.engine_for(name) if base and not full else None)
+                embedder = load_embedder(name, backend=engine, settings=settings)
             recut = False
             if base and not full:
                 base.manifest.check_model(embedder, index_dir)

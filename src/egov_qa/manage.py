@@ -298,8 +298,10 @@ class Corpus:
     def update(self, *, full: bool = False, progress: Progress | None = None) -> IngestReport:
         """Update the index from the folder (see :func:`~egov_qa.build_index`)."""
         s = self.settings
+        # a full rebuild loads the model afresh, on the default engine, as `egov-qa ingest --full` does
+        embedder = None if full else self.embedder
         return build_index(
-            s.corpus_dir, s.index_dir, model=s.model, full=full, settings=s, progress=progress, embedder=self.embedder
+            s.corpus_dir, s.index_dir, model=s.model, full=full, settings=s, progress=progress, embedder=embedder
         )
 
     def _save(self, name: str, data: bytes, overwrite: bool) -> tuple[str, bool]:

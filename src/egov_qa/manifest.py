@@ -50,6 +50,10 @@ class ModelInfo:
         """The engine to load this model on again (None for a registered or test embedder)."""
         return self.backend if self.backend in BACKENDS else None
 
+    def engine_for(self, name: str) -> str | None:
+        """Return the engine to load model ``name`` on: the index's own for its own model, else None."""
+        return self.engine if name == self.name else None
+
     @classmethod
     def of(cls, embedder: Embedder) -> ModelInfo:
         """Describe a loaded embedder (its weights' fingerprint included)."""
@@ -96,6 +100,7 @@ class Manifest:
     built_at: str = ""
     last_ingest: LastIngest = field(default_factory=LastIngest)
     analyzer: int | None = None
+    units_version: int = 1
     format_version: int = FORMAT_VERSION
 
     @property
@@ -111,8 +116,14 @@ class Manifest:
     def check_model(self, embedder: Embedder, index_dir: Path) -> None:
         """Raise IndexMismatchError when ``embedder`` is not the model this index was built with."""
         built = self.model
+        asked = str(getattr(embedder, "backend", "custom"))
+        if built.name == embedder.name and built.backend == asked and built.fingerprint != embedder.fingerprint():
+            raise IndexMismatchError(
+                f"The index at {index_dir} was embedded by another build of {built.name!r} on the {asked} "
+                f"engine (fingerprint {built.fingerprint}; this machine's is {embedder.fingerprint()}), e.g. "
+                f"another onnxruntime version. Rebuild it here: egov-qa ingest CORPUS --index {index_dir} --full"
+            )
         if built.name != embedder.name or built.fingerprint != embedder.fingerprint():
-            asked = str(getattr(embedder, "backend", "custom"))
             raise IndexMismatchError(
                 f"The index at {index_dir} was built with model {built.name!r} on the {built.backend} engine "
                 f"(fingerprint {built.fingerprint}); the model asked for is {embedder.name!r} on the {asked} "
@@ -202,6 +213,7 @@ class Manifest:
                 notes=tuple(Skipped(str(s["source"]), str(s["reason"])) for s in last.get("notes", [])),
             ),
             analyzer=_optional(lexical.get("analyzer"), int, "lexical.analyzer") if isinstance(lexical, dict) else None,
+            units_version=_integer(data.get("units_version", 1), "units_version"),
             format_version=_integer(data["format_version"], "format_version"),
         )
 
@@ -230,6 +242,7 @@ class Manifest:
         }  # fmt: skip
         if self.analyzer is not None:
             out["lexical"] = {"engine": LEXICAL_ENGINE, "analyzer": self.analyzer}
+        out["units_version"] = self.units_version
         return out
 
     def write(self, index_dir: Path) -> None:

@@ -38,8 +38,14 @@ class OnnxEmbedder:
         self._pad = int(info["pad_id"])
         options = ort.SessionOptions()
         options.log_severity_level = 3
-        self._session = ort.InferenceSession(str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
-        self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+        try:
+            self._session = ort.InferenceSession(str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
+            self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+        except Exception as exc:  # onnxruntime and tokenizers raise their own types for a missing or bad file
+            raise ModelError(
+                f"The ONNX model in {folder} cannot be loaded ({type(exc).__name__}: {exc}). "
+                f"Delete that folder: egov-qa builds it again on the next run"
+            ) from exc
 
     def fingerprint(self) -> str:
         """Digest of the ONNX file, taken when it was built."""

@@ -23,7 +23,7 @@ import numpy as np
 
 from egov_qa.analysis import ANALYZER_VERSION, analyze
 from egov_qa.errors import EgovQAError, IndexCorruptError
-from egov_qa.evidence_vectors import UnitVectors
+from egov_qa.evidence_vectors import UNITS_VERSION, UnitVectors
 from egov_qa.manifest import LastIngest, Manifest, ModelInfo, fsync_path, rebuild_hint
 from egov_qa.records import Chunk, Document, Location, RegulationInfo
 from egov_qa.regulation import Regulation
@@ -179,10 +179,13 @@ class IndexReader:
 
     def unit_vectors_of(self, ids: Sequence[int]) -> dict[int, UnitVectors]:
         """Return the evidence-unit vectors kept at ingest for those of chunk ``ids`` that have them."""
-        if not ids or not self._has_units:
+        if not ids or not self._has_units or self.manifest.units_version != UNITS_VERSION:
             return {}
-        marks = ",".join("?" * len(ids))
-        _, rows = self._query(f"SELECT id, units FROM chunks WHERE units IS NOT NULL AND id IN ({marks})", ids)
+        rows: list[tuple[Any, ...]] = []
+        for i in range(0, len(ids), 500):  # SQLite caps the parameters of one statement
+            part = ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            rows += self._query(f"SELECT id, units FROM chunks WHERE units IS NOT NULL AND id IN ({marks})", part)[1]
         dimension = self.manifest.model.dimension
         try:
             return {int(i): UnitVectors.from_bytes(blob, dimension) for i, blob in rows}
@@ -348,6 +351,9 @@ class IndexWriter:
             self._db.execute("ALTER TABLE chunks ADD COLUMN details TEXT")
         if base is not None and not base._has_units:
             self._db.execute("ALTER TABLE chunks ADD COLUMN units BLOB")
+        elif base is not None and base.manifest.units_version != UNITS_VERSION:
+            # units cut another way: their vectors no longer line up; changed documents get new ones
+            self._db.execute("UPDATE chunks SET units = NULL")
         self._db.executescript(_SCHEMA)
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.execute("BEGIN")
@@ -478,6 +484,7 @@ class IndexWriter:
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             last_ingest=last_ingest,
             analyzer=ANALYZER_VERSION,
+            units_version=UNITS_VERSION,
         )
         manifest.write(self.index_dir)
         self._remove_strays(keep=set(self.files.values()))

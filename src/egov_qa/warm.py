@@ -53,20 +53,27 @@ def warm_index(index_dir: str | Path, generation: int) -> Index | None:
         running = list(_threads)
     for thread in running:
         thread.join()
+    folder = str(Path(index_dir))
     with _guard:
         _threads[:] = [t for t in _threads if t not in running]
-        return _warm.pop((str(Path(index_dir)), generation), None)
+        found = _warm.pop((folder, generation), None)
+        stale = [key for key in _warm if key[0] == folder]  # loaded, then rebuilt before anyone asked
+        for key in stale:
+            _warm.pop(key).close()
+        return found
 
 
 def _load(settings: Settings) -> None:
     try:
         manifest = Manifest.read(settings.index_dir)
+        # as the app loads it: the index's own model, on its own engine unless one is set
         backend = settings.backend or manifest.model.engine
-        embedder = shared_embedder(settings.model or manifest.model.name, backend=backend, settings=settings)
+        embedder = shared_embedder(manifest.model.name, backend=backend, settings=settings)
         index = load_index(settings.index_dir, embedder=embedder)
         index.ask("Apa itu pelayanan publik?")  # pages in the files and loads what a first answer needs
-    except EgovQAError as exc:
-        logger.info("Nothing loaded ahead from %s: %s", settings.index_dir, exc)
+    except Exception as exc:  # noqa: BLE001 - a background thread: the first visitor's own load reports it
+        level = logging.INFO if isinstance(exc, EgovQAError) else logging.WARNING
+        logger.log(level, "Nothing loaded ahead from %s: %s", settings.index_dir, exc)
         return
     with _guard:
         _warm[(str(Path(settings.index_dir)), index.manifest.generation)] = index

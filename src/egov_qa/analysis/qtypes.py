@@ -54,7 +54,7 @@ DEFINITION = re.compile(
 )
 REASON = re.compile(
     r"\b(?:karena|sebab|disebabkan|akibat|agar|supaya|sehingga|bertujuan|tujuannya|untuk|oleh karena itu|"
-    r"berfungsi|fungsinya|berguna|bermanfaat|digunakan|dipakai|"
+    r"berfungsi|fungsinya|berguna|bermanfaat|"
     r"because|due to|so that|in order to|caused|used (?:to|for)|serves? as)\b",
     re.IGNORECASE,
 )
@@ -64,9 +64,9 @@ STEPS = re.compile(
     re.IGNORECASE,
 )
 PLACE_CUE = re.compile(
-    # a channel counts as a place: "di mana mengadu?" is answered "melalui SP4N-LAPOR!"
-    r"\b(?:di|ke|dari|in|at|near|dekat|melalui|lewat|via)\s+"
-    r"(?=(?:Kota|Kabupaten|Provinsi|Pulau|Desa|Kecamatan|Jalan|Jl\.|[A-Z]))",
+    r"\b(?:(?:di|ke|dari|in|at|near|dekat)\s+(?=(?:Kota|Kabupaten|Provinsi|Pulau|Desa|Kecamatan|Jalan|Jl\.|[A-Z]))"
+    # a channel counts as a place ("di mana mengadu?": "melalui SP4N-LAPOR!"), a regulation does not
+    r"|(?:melalui|lewat|via)\s+(?!(?:Peraturan|Keputusan|Undang|Pasal|Instruksi|Surat)\b)(?=[A-Z]))",
 )
 
 _QUESTION_TYPES: tuple[tuple[QType, re.Pattern[str]], ...] = (
@@ -81,12 +81,12 @@ _QUESTION_TYPES: tuple[tuple[QType, re.Pattern[str]], ...] = (
         r"\b(?:(?:apa itu|apakah itu|apa (?:yang )?dimaksud|apakah (?:yang )?dimaksud|apa (?:arti|pengertian|"
         r"kepanjangan|singkatan|kependekan)|apakah (?:arti|pengertian|kepanjangan|singkatan)|pengertian|definisi|"
         r"what does [^?]{1,80}? (?:mean|stand for)|define|meaning of)\b|"
-        r"what (?:is|are) (?:an? |the )?[\w-]+(?: [\w-]+){0,2}\s*(?:\?|$))",  # what is X, not what are the main…
+        r"what (?:is|are) (?:an? |the )?(?!(?:purpose|use|function|role)\b)[\w-]+(?: [\w-]+){0,2}\s*(?:\?|$))",
         re.IGNORECASE)),
     # a question about what something is for is answered by a purpose, as a why question is
     ("why", re.compile(
-        r"\b(?:mengapa|kenapa|apa sebab|apa alasan|apa tujuan|apa (?:fungsi|kegunaan|guna|manfaat)|"
-        r"apakah (?:fungsi|kegunaan|manfaat)|why|what for|what (?:is|are) the (?:purpose|use|function)|"
+        r"\b(?:mengapa|kenapa|apa sebab|apa alasan|apa tujuan|apa(?:kah)? (?:fungsi|kegunaan|guna|manfaat)(?:nya)?|"
+        r"why|what for|what (?:is|are) the (?:purpose|use|function|role)|"
         r"what does [^?]{1,80}? do)\b",
         re.IGNORECASE)),
     ("how", re.compile(r"\b(?:bagaimana|bagaimanakah|gimana|cara|how)\b", re.IGNORECASE)),
