@@ -36,9 +36,8 @@ from egov_qa import (
     check_admin_password,
     interface,
     load_glossary,
-    load_index,
     management_access,
-    shared_embedder,
+    open_shared,
     warm_index,
 )
 
@@ -62,7 +61,7 @@ abbr.gloss { text-decoration: underline dotted #8a6d00; cursor: help; }
 
 
 @st.cache_resource(max_entries=2, show_spinner="Memuat model dan indeks… / Loading the model and the index…")
-def get_index(index_dir: str, generation: int, model: str, backend: str | None, models_dir: str) -> Index:
+def get_index(index_dir: str, generation: int, backend: str | None, models_dir: str) -> Index:
     """Load the index once per generation, shared read-only by every session.
 
     `egov-qa serve` starts loading it with the server (egov_qa.warm_up); a rebuilt generation
@@ -71,17 +70,14 @@ def get_index(index_dir: str, generation: int, model: str, backend: str | None, 
     warm = warm_index(index_dir, generation)
     if warm is not None:
         return warm
-    model_settings = Settings(models_dir=Path(models_dir))
-    return load_index(index_dir, embedder=shared_embedder(model, backend=backend, settings=model_settings))
+    return open_shared(Settings(index_dir=Path(index_dir), models_dir=Path(models_dir), backend=backend))
 
 
 def current_index(settings: Settings) -> Index | None:
     """Return the cached index of the current generation, or None when there is none yet."""
     try:
         manifest = Manifest.read(settings.index_dir)
-        backend = settings.backend or manifest.model.engine
-        model_dir = str(settings.models_dir)
-        return get_index(str(settings.index_dir), manifest.generation, manifest.model.name, backend, model_dir)
+        return get_index(str(settings.index_dir), manifest.generation, settings.backend, str(settings.models_dir))
     except EgovQAError as exc:
         st.session_state["index_error"] = str(exc)
         return None

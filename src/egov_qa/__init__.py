@@ -45,7 +45,7 @@ from egov_qa.records import (
 )
 from egov_qa.search import DEFAULT_FUSION, MODES, FusionWeights, Mode
 from egov_qa.version import __version__
-from egov_qa.warm import shared_embedder, warm_index, warm_up
+from egov_qa.warm import open_shared, shared_embedder, warm_index, warm_up
 
 __all__ = [
     "BACKENDS",
@@ -99,6 +99,7 @@ __all__ = [
     "load_glossary",
     "load_index",
     "marked_terms",
+    "open_shared",
     "management_access",
     "question_terms",
     "read_queries",

@@ -35,7 +35,6 @@ class OnnxEmbedder:
         self.query_prompt = str(info["prompts"]["query"])
         self.passage_prompt = str(info["prompts"]["passage"])
         self._fingerprint = str(info["fingerprint"])
-        self._pad = int(info["pad_id"])
         options = ort.SessionOptions()
         options.log_severity_level = 3
         try:

@@ -64,8 +64,10 @@ def provision_onnx_model(models_dir: Path) -> Path:
         export_fused(source, work / "fused.onnx")
         quantise(work / "fused.onnx", out / ONNX_FILE)
         shutil.copy(source / TOKENIZER_FILE, out / TOKENIZER_FILE)
-        worst = verify_against_fp32(source, out)
-        (out / INFO_FILE).write_text(json.dumps(_info(out, worst), indent=2), encoding="utf-8")
+        info = _info(out)
+        worst = verify_against_fp32(source, out, info)
+        info["verified"] = {"min_cosine": MIN_COSINE, "lowest_probe_cosine": worst, "probes": len(PROBES) * 2}
+        (out / INFO_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
         return out
 
     return build_once(target, INFO_FILE, build, prefix=".build-onnx-")
@@ -80,8 +82,10 @@ def read_info(folder: Path) -> dict[str, Any]:
     return info
 
 
-def verify_against_fp32(source: Path, folder: Path) -> float:
+def verify_against_fp32(source: Path, folder: Path, info: dict[str, Any] | None = None) -> float:
     """Embed the probes with the fp32 model at ``source`` and the int8 one in ``folder``; return the lowest cosine.
+
+    ``info`` is the folder's build record when it is not written yet.
 
     Raises:
         ModelError: when any probe's cosine is below :data:`MIN_COSINE`.
@@ -91,7 +95,7 @@ def verify_against_fp32(source: Path, folder: Path) -> float:
     from egov_qa.onnx_embedder import OnnxEmbedder
 
     fp32 = SentenceTransformer(str(source), device="cpu", local_files_only=True)
-    int8 = OnnxEmbedder(folder, info=_info(folder, None))
+    int8 = OnnxEmbedder(folder, info=info)
     probes = list(PROBES)
 
     def reference(prompt: str) -> np.ndarray:
@@ -110,7 +114,7 @@ def verify_against_fp32(source: Path, folder: Path) -> float:
     return worst
 
 
-def _info(folder: Path, worst: float | None) -> dict[str, Any]:
+def _info(folder: Path) -> dict[str, Any]:
     import onnxruntime
 
     digest = hashlib.blake2b(digest_size=16)
@@ -125,8 +129,6 @@ def _info(folder: Path, worst: float | None) -> dict[str, Any]:
         "dimension": _HIDDEN,
         "max_tokens": 512,
         "prompts": {"query": "query: ", "passage": "passage: "},
-        "pad_id": 1,
-        "verified": {"min_cosine": MIN_COSINE, "lowest_probe_cosine": worst, "probes": len(PROBES) * 2},
         "onnxruntime": onnxruntime.__version__,
     }
 

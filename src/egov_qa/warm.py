@@ -32,6 +32,21 @@ def shared_embedder(name: str, *, backend: str | None, settings: Settings) -> Em
         return _embedders[key]
 
 
+def open_shared(settings: Settings) -> Index:
+    """Open the index at ``settings.index_dir`` with its own model, sharing the process's loaded copy.
+
+    The model runs on the index's own engine unless ``settings.backend`` names one, as for the
+    app, whose every rebuilt generation is opened this way.
+
+    Raises:
+        IndexNotFoundError, IndexMismatchError, IndexCorruptError, ModelError: as :func:`~egov_qa.load_index`.
+    """
+    manifest = Manifest.read(settings.index_dir)
+    backend = settings.backend or manifest.model.engine
+    embedder = shared_embedder(manifest.model.name, backend=backend, settings=settings)
+    return load_index(settings.index_dir, embedder=embedder)
+
+
 def warm_up(settings: Settings | None = None) -> threading.Thread:
     """Start loading the index at ``settings.index_dir`` and its model in a background thread.
 
@@ -65,11 +80,7 @@ def warm_index(index_dir: str | Path, generation: int) -> Index | None:
 
 def _load(settings: Settings) -> None:
     try:
-        manifest = Manifest.read(settings.index_dir)
-        # as the app loads it: the index's own model, on its own engine unless one is set
-        backend = settings.backend or manifest.model.engine
-        embedder = shared_embedder(manifest.model.name, backend=backend, settings=settings)
-        index = load_index(settings.index_dir, embedder=embedder)
+        index = open_shared(settings)  # as the app opens it
         index.ask("Apa itu pelayanan publik?")  # pages in the files and loads what a first answer needs
     except Exception as exc:  # noqa: BLE001 - a background thread: the first visitor's own load reports it
         level = logging.INFO if isinstance(exc, EgovQAError) else logging.WARNING
