@@ -36,7 +36,7 @@ def test_an_index_manifest_reads_back_as_a_record(ix: Path) -> None:
     ("change", "match"),
     [
         (lambda d: d.update(generation="two"), "generation must be a whole number"),
-        (lambda d: d["files"].update(vectors="../../etc/passwd"), "plain file name"),
+        (lambda d: d["files"]["segments"][0].update(file="../../etc/passwd"), "plain file name"),
         (lambda d: d["model"].pop("dimension"), "dimension"),
         (lambda d: d.pop("files"), "files"),
     ],

@@ -25,7 +25,7 @@ from egov_qa.evaluation import EvalQuery, evaluate_index, read_queries
 from egov_qa.filters import Filters, IndexFacets
 from egov_qa.glossary import Glossary, load_glossary
 from egov_qa.highlight import segments
-from egov_qa.ingest import build_index
+from egov_qa.ingest import build_index, compact_index
 from egov_qa.language import detect_language
 from egov_qa.manage import MAX_UPLOAD_BYTES, Corpus, CorpusReport, check_admin_password, management_access
 from egov_qa.manifest import LastIngest, Manifest, ModelInfo
@@ -89,6 +89,7 @@ __all__ = [
     "Skipped",
     "__version__",
     "build_index",
+    "compact_index",
     "check_admin_password",
     "detect_language",
     "evaluate_index",

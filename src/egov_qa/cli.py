@@ -27,6 +27,7 @@ from egov_qa import (
     Settings,
     __version__,
     build_index,
+    compact_index,
     evaluate_index,
     load_index,
     management_access,
@@ -351,6 +352,28 @@ def remove(ctx: click.Context, doc_id: str, corpus_dir: Path | None, index_dir: 
     for name in report.removed:
         click.echo(f"Deleted {s.corpus_dir / name}")
     ctx.invoke(ingest, corpus=s.corpus_dir, index_dir=s.index_dir, model=None, full=False)
+
+
+@main.command()
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_INDEX_HELP)
+@click.pass_context
+def compact(ctx: click.Context, index_dir: Path | None) -> None:
+    """Merge the index's segments into one and drop what removed documents left behind.
+
+    Ingests merge small segments by themselves; run this after removing many documents, or to
+    have one HNSW graph over a large index. Nothing is embedded again.
+    """
+    s = _settings(ctx).with_overrides(index_dir=index_dir)
+    with _errors():
+        before = Manifest.read(s.index_dir)
+        click.echo(f"Compacting {s.index_dir} ({len(before.segments)} segment(s)) …", err=True)
+        after = compact_index(s.index_dir)
+    dropped = sum(seg.dead for seg in before.segments)
+    kinds = ", ".join(f"{seg.kind} of {seg.count:,} vectors" for seg in after.segments) or "no vectors"
+    click.echo(
+        f"Compacted {s.index_dir}: {len(before.segments)} segment(s) -> {len(after.segments)} ({kinds}); "
+        f"{dropped:,} removed chunk vector(s) dropped; generation {after.generation}."
+    )
 
 
 @main.command(name="eval")

@@ -175,6 +175,12 @@ def print_info(m: Manifest, index_dir: Path) -> None:
     click.echo(f"Documents:  {m.documents}   Chunks: {m.chunks}")
     click.echo(f"Model:      {m.model.name} (dim {m.model.dimension}, fingerprint {m.model.fingerprint})")
     click.echo(f"Engine:     {m.model.backend}")
+    parts = " + ".join(f"{seg.kind} {seg.count:,}" for seg in m.segments) or "none"
+    dead = sum(seg.dead for seg in m.segments)
+    click.echo(
+        f"Vectors:    {len(m.segments)} segment(s): {parts}"
+        + (f" ({dead:,} of removed chunks, dropped by: egov-qa compact)" if dead else "")
+    )
     click.echo(f"Prompts:    query {m.model.query_prompt!r}, passage {m.model.passage_prompt!r}")
     click.echo(f"Chunking:   {dict(m.chunking)}")
     if m.has_lexical:

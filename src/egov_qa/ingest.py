@@ -40,7 +40,7 @@ def _embed_input(doc: Document, chunk: Chunk) -> str:
 def _open_base(index_dir: Path, full: bool) -> IndexReader | None:
     """Open the current generation; a full rebuild also starts over from a damaged or older index."""
     try:
-        return IndexReader(index_dir)
+        return IndexReader(index_dir, load_vectors=False)  # an append needs rows, seldom vectors
     except IndexNotFoundError:
         return None
     except (IndexCorruptError, IndexMismatchError):
@@ -135,6 +135,27 @@ def build_index(
         finally:
             if base is not None:
                 base.close()
+
+
+def compact_index(index_dir: str | Path) -> Manifest:
+    """Merge the index's vector segments into one and drop the rows and vectors of removed chunks.
+
+    Ingests merge small segments as they go; this also rewrites the SQLite file without the
+    removed rows and, from :data:`egov_qa.vector_segments.HNSW_MIN` chunks on, builds one HNSW graph
+    over everything. Readers keep the generation they opened, as with any ingest.
+
+    Returns:
+        The new generation's manifest.
+    """
+    index_dir = Path(index_dir)
+    with write_lock(index_dir):
+        base = IndexReader(index_dir, load_vectors=False)
+        try:
+            m = base.manifest
+            with open_writer(index_dir, dimension=m.model.dimension, base=base, compact=True) as writer:
+                return writer.commit(m.model, dict(m.chunking), m.last_ingest, __version__)
+        finally:
+            base.close()
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,10 @@ from egov_qa.records import Skipped
 if TYPE_CHECKING:
     from egov_qa.embedding import Embedder
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# version 1: one vectors file per generation, rewritten whole; read, and turned into version 2 at the next ingest
+READABLE_VERSIONS = (1, 2)
+KIND_FLAT, KIND_HNSW = "flat", "hnsw"
 MANIFEST_NAME = "manifest.json"
 LEXICAL_ENGINE = "sqlite-fts5-bm25"
 
@@ -82,15 +85,38 @@ class LastIngest:
 
 
 @dataclass(frozen=True, slots=True)
+class Segment:
+    """One immutable file of vectors: ``count`` vectors of chunk ids ``first_id``..``last_id``.
+
+    ``dead`` of them belong to chunks removed since it was written; ``kind`` is ``flat`` (exact
+    search) or ``hnsw`` (an approximate graph).
+    """
+
+    file: str
+    count: int
+    first_id: int
+    last_id: int
+    dead: int = 0
+    kind: str = KIND_FLAT
+
+    @property
+    def live(self) -> int:
+        """How many of its vectors belong to chunks still in the index."""
+        return self.count - self.dead
+
+
+@dataclass(frozen=True, slots=True)
 class Manifest:
     """The contents of an index's manifest.json.
 
-    ``vectors_file`` and ``store_file`` name the current generation's files; ``analyzer`` is the
-    version of the text analysis its lexical index was built with (None: no lexical index).
+    ``store_file`` and ``segments`` name the current generation's files; ``retired`` are files
+    of earlier generations kept until no reader can need them ((file, first generation without
+    it)); ``analyzer`` is the version of the text analysis its lexical index was built with
+    (None: no lexical index).
     """
 
     generation: int
-    vectors_file: str
+    segments: tuple[Segment, ...]
     store_file: str
     model: ModelInfo
     documents: int = 0
@@ -101,7 +127,18 @@ class Manifest:
     last_ingest: LastIngest = field(default_factory=LastIngest)
     analyzer: int | None = None
     units_version: int = 1
+    retired: tuple[tuple[str, int], ...] = ()
     format_version: int = FORMAT_VERSION
+
+    @property
+    def vectors_file(self) -> str:
+        """The first segment's file (an index of format 1 has only that one)."""
+        return self.segments[0].file if self.segments else ""
+
+    @property
+    def files(self) -> set[str]:
+        """The files this generation reads."""
+        return {self.store_file, *(s.file for s in self.segments)}
 
     @property
     def lexical_engine(self) -> str | None:
@@ -172,10 +209,10 @@ class Manifest:
             version = data["format_version"]
         except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
             raise IndexCorruptError(f"{path} is unreadable ({exc}). {rebuild_hint(index_dir)}") from exc
-        if version != FORMAT_VERSION:
+        if version not in READABLE_VERSIONS:
             raise IndexMismatchError(
-                f"The index at {index_dir} has format version {version}; this egov-qa reads version "
-                f"{FORMAT_VERSION}. {rebuild_hint(index_dir)}"
+                f"The index at {index_dir} has format version {version}; this egov-qa reads versions "
+                f"{', '.join(map(str, READABLE_VERSIONS))}. {rebuild_hint(index_dir)}"
             )
         try:
             return cls.from_dict(data)
@@ -187,9 +224,22 @@ class Manifest:
         """Build a manifest from its JSON form (raises KeyError, TypeError or ValueError on a bad one)."""
         model, files, last = _mapping(data, "model"), _mapping(data, "files"), _mapping(data, "last_ingest", {})
         counts, lexical = _mapping(data, "counts", {}), data.get("lexical")
+        chunks = _integer(counts.get("chunks", 0), "counts.chunks")
+        segments: tuple[Segment, ...]
+        if data["format_version"] == 1:  # one vectors file holding every chunk
+            segments = (Segment(_file_name(files["vectors"]), chunks, 0, 2**62),) if "vectors" in files else ()
+        else:
+            segments = tuple(
+                Segment(
+                    file=_file_name(s["file"]), count=_integer(s["vectors"], "vectors"),
+                    first_id=_integer(s["ids"][0], "ids"), last_id=_integer(s["ids"][1], "ids"),
+                    dead=_integer(s.get("dead", 0), "dead"), kind=_choice(s.get("kind", KIND_FLAT), "kind"),
+                )
+                for s in files.get("segments", [])
+            )  # fmt: skip
         return cls(
             generation=_integer(data.get("generation", 0), "generation"),
-            vectors_file=_file_name(files["vectors"]),
+            segments=segments,
             store_file=_file_name(files["store"]),
             model=ModelInfo(
                 name=str(model["name"]),
@@ -202,7 +252,7 @@ class Manifest:
                 backend=str(model.get("backend", BACKEND_ST)),
             ),
             documents=_integer(counts.get("documents", 0), "counts.documents"),
-            chunks=_integer(counts.get("chunks", 0), "counts.chunks"),
+            chunks=chunks,
             chunking=dict(data.get("chunking") or {}),
             egov_qa_version=str(data.get("egov_qa_version", "")),
             built_at=str(data.get("built_at", "")),
@@ -214,6 +264,9 @@ class Manifest:
             ),
             analyzer=_optional(lexical.get("analyzer"), int, "lexical.analyzer") if isinstance(lexical, dict) else None,
             units_version=_integer(data.get("units_version", 1), "units_version"),
+            retired=tuple(
+                (_file_name(r["file"]), _integer(r["generation"], "generation")) for r in files.get("retired", [])
+            ),
             format_version=_integer(data["format_version"], "format_version"),
         )
 
@@ -223,7 +276,14 @@ class Manifest:
         out: dict[str, Any] = {
             "format_version": self.format_version,
             "generation": self.generation,
-            "files": {"vectors": self.vectors_file, "store": self.store_file},
+            "files": {
+                "store": self.store_file,
+                "segments": [
+                    {"file": s.file, "kind": s.kind, "vectors": s.count, "dead": s.dead, "ids": [s.first_id, s.last_id]}
+                    for s in self.segments
+                ],
+                "retired": [{"file": f, "generation": g} for f, g in self.retired],
+            },
             "model": {
                 "name": m.name, "fingerprint": m.fingerprint, "dimension": m.dimension,
                 "query_prompt": m.query_prompt, "passage_prompt": m.passage_prompt, "max_tokens": m.max_tokens,
@@ -267,6 +327,12 @@ def _optional(value: Any, kind: type, name: str) -> Any:
     if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
         raise ValueError(f"{name} must be a {kind.__name__}, got {value!r}")
     return value
+
+
+def _choice(value: Any, name: str) -> str:
+    if value not in (KIND_FLAT, KIND_HNSW):
+        raise ValueError(f"{name} must be {KIND_FLAT!r} or {KIND_HNSW!r}, got {value!r}")
+    return str(value)
 
 
 def _file_name(value: Any) -> str:

@@ -15,46 +15,62 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
+from egov_qa import vector_segments as segments
 from egov_qa.analysis import ANALYZER_VERSION, analyze
 from egov_qa.errors import EgovQAError, IndexCorruptError
 from egov_qa.evidence_vectors import UNITS_VERSION, UnitVectors
-from egov_qa.manifest import LastIngest, Manifest, ModelInfo, fsync_path, rebuild_hint
+from egov_qa.manifest import LastIngest, Manifest, ModelInfo, Segment, fsync_path, rebuild_hint
 from egov_qa.records import Chunk, Document, Location, RegulationInfo
 from egov_qa.regulation import Regulation
 from egov_qa.regulation.relations import ministry, resolve
+from egov_qa.vector_segments import Vectors
 
 LOCK_NAME = ".lock"
-_VECTORS = "vectors-{gen}.faiss"
 _STORE = "store-{gen}.sqlite"
-_GENERATION_FILE = re.compile(r"(?:vectors|store)-(\d+)\.")
+_READER_LOCK = ".reader-{gen}.lock"
+_INDEX_FILE = re.compile(r"(?:vectors|store|seg)-(\d+)[-.]")
+_SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+_TABLES = ("documents", "chunks", "regulations")
+# Every row carries the generation that added it and the one that removed it (NULL: still there);
+# a reader of generation G sees the rows added at or before G and not removed by G.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
-    doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, metadata TEXT NOT NULL,
-    content_hash TEXT NOT NULL, pages TEXT NOT NULL
+    row INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL,
+    metadata TEXT NOT NULL, content_hash TEXT NOT NULL, pages TEXT NOT NULL,
+    added INTEGER NOT NULL, removed INTEGER
 );
+CREATE INDEX IF NOT EXISTS documents_doc ON documents(doc_id);
+CREATE INDEX IF NOT EXISTS documents_gen ON documents(added, removed);
+CREATE INDEX IF NOT EXISTS documents_live ON documents(doc_id, content_hash) WHERE removed IS NULL;
 CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL,
     ordinal INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL,
-    heading TEXT NOT NULL, page INTEGER, sentences TEXT NOT NULL, details TEXT, units BLOB
+    heading TEXT NOT NULL, page INTEGER, sentences TEXT NOT NULL, details TEXT, units BLOB,
+    added INTEGER NOT NULL, removed INTEGER
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE INDEX IF NOT EXISTS chunks_gen ON chunks(added, removed);
+CREATE INDEX IF NOT EXISTS chunks_removed ON chunks(removed) WHERE removed IS NOT NULL;
 CREATE TABLE IF NOT EXISTS regulations (
-    doc_id TEXT PRIMARY KEY REFERENCES documents(doc_id) ON DELETE CASCADE,
-    reference TEXT NOT NULL, title TEXT NOT NULL, issuer TEXT NOT NULL,
-    amends TEXT NOT NULL, repeals TEXT NOT NULL, partly_repeals TEXT NOT NULL
+    doc_id TEXT NOT NULL, reference TEXT NOT NULL, title TEXT NOT NULL, issuer TEXT NOT NULL,
+    amends TEXT NOT NULL, repeals TEXT NOT NULL, partly_repeals TEXT NOT NULL,
+    added INTEGER NOT NULL, removed INTEGER
 );
+CREATE INDEX IF NOT EXISTS regulations_doc ON regulations(doc_id);
 CREATE INDEX IF NOT EXISTS regulations_reference ON regulations(reference);
+CREATE INDEX IF NOT EXISTS regulations_gen ON regulations(added, removed);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(
     terms, tokenize = "unicode61 remove_diacritics 2 tokenchars '_'"
 );
 """
+_CHUNK_COLUMNS = "doc_id, ordinal, start, end, text, heading, page, sentences, details, units"
 
 
 def lexical_text(title: str, heading: str, text: str) -> str:
@@ -82,66 +98,169 @@ def _match(terms: Sequence[str]) -> str:
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in dict.fromkeys(terms))
 
 
-def _new_faiss(dimension: int) -> Any:
-    import faiss
+def _live(generation: int) -> str:
+    """Return the SQL condition of the rows generation ``generation`` holds."""
+    return f"added <= {int(generation)} AND (removed IS NULL OR removed > {int(generation)})"
 
-    return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+
+def _hold_generation(index_dir: Path) -> tuple[Manifest, BinaryIO | None]:
+    """Read the manifest and hold a shared lock on its generation, so no ingest deletes what it reads.
+
+    Returns the manifest and the locked file, whose closing (or garbage collection) lets go
+    (None where the folder is read-only, e.g. a published copy that no ingest writes to).
+    """
+    for _ in range(5):
+        manifest = Manifest.read(index_dir)
+        fd = _lock_generation(index_dir, manifest.generation)
+        try:
+            again = Manifest.read(index_dir).generation
+        except EgovQAError:
+            again = manifest.generation
+        if again == manifest.generation:
+            return manifest, fd
+        if fd is not None:  # a new generation was swapped in meanwhile: read that one
+            fd.close()
+    return manifest, fd
+
+
+def _lock_generation(index_dir: Path, generation: int) -> BinaryIO | None:
+    path = index_dir / _READER_LOCK.format(gen=generation)
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            return None
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        with contextlib.suppress(FileNotFoundError):
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                return os.fdopen(fd, "rb", buffering=0)
+        os.close(fd)  # an ingest swept the file away between our open and our lock: take the new one
+
+
+def _held_generations(index_dir: Path) -> set[int]:
+    """Return the generations some open reader holds; the lock files of the others are deleted."""
+    held = set()
+    for path in index_dir.glob(_READER_LOCK.format(gen="*")):
+        try:
+            generation = int(path.name.split("-")[1].split(".")[0])
+            fd = os.open(path, os.O_RDWR)
+        except (ValueError, OSError):
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            held.add(generation)
+        else:
+            path.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
+    return held
 
 
 class IndexReader:
-    """A read-only view of one generation of an index: FAISS in memory, SQLite rows on demand."""
+    """A read-only view of one generation of an index: its vectors in memory, SQLite rows on demand.
 
-    def __init__(self, index_dir: Path) -> None:
+    It holds its generation (a shared lock) until :meth:`close`, so an ingest keeps the rows and
+    files it needs.
+    """
+
+    def __init__(self, index_dir: Path, *, load_vectors: bool = True) -> None:
         """Open the generation named by ``index_dir``'s manifest.
+
+        ``load_vectors=False`` reads the vectors on first use (an ingest mostly needs the rows).
 
         Raises:
             IndexNotFoundError, IndexCorruptError, IndexMismatchError: see :meth:`Manifest.read`.
         """
-        import faiss
-
         self.index_dir = index_dir
-        self.manifest = Manifest.read(index_dir)
-        vec_path, db_path = index_dir / self.manifest.vectors_file, index_dir / self.manifest.store_file
-        for p in (vec_path, db_path):
-            if not p.is_file():
-                raise IndexCorruptError(f"{p} is missing. {rebuild_hint(index_dir)}")
+        self.manifest, self._lock = _hold_generation(index_dir)
         try:
-            self.vectors = faiss.read_index(str(vec_path))
-        except RuntimeError as exc:
-            raise IndexCorruptError(f"{vec_path} is unreadable ({exc}). {rebuild_hint(index_dir)}") from exc
+            self._open(load_vectors)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, load_vectors: bool) -> None:
+        db_path = self.index_dir / self.manifest.store_file
+        for p in sorted(self.index_dir / f for f in self.manifest.files):
+            if not p.is_file():
+                raise IndexCorruptError(f"{p} is missing. {rebuild_hint(self.index_dir)}")
         self._db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
         self._db_lock = threading.Lock()
-        self._check(vec_path, db_path)
+        try:
+            columns = self._query("SELECT * FROM chunks LIMIT 0")[0]
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorruptError(f"{db_path} is unreadable ({exc}). {rebuild_hint(self.index_dir)}") from exc
         # an index built before regulations were parsed has neither chunk details nor the regulations table,
-        # and one built before unit vectors were kept has no units column
-        columns = self._query("SELECT * FROM chunks LIMIT 0")[0]
+        # one built before unit vectors were kept has no units column, and one of format 1 has no generations
         self._has_details, self._has_units = "details" in columns, "units" in columns
+        self.generational = "added" in columns
+        if self.generational:  # these views shadow the tables: every query below sees this generation only
+            for table in _TABLES:
+                self._db.execute(
+                    f"CREATE TEMP VIEW {table} AS SELECT * FROM main.{table} WHERE {_live(self.manifest.generation)}"
+                )
+        self._check(db_path)
         self._regulations: dict[str, dict[str, Any]] | None = None
         self._infos: dict[str, RegulationInfo] | None = None
+        self._vectors: Vectors | None = None
+        self._vectors_lock = threading.Lock()
+        if load_vectors:
+            self._load_vectors()
 
-    def _check(self, vec_path: Path, db_path: Path) -> None:
+    def _check(self, db_path: Path) -> None:
         try:
             (n_chunks,) = self._query("SELECT COUNT(*) FROM chunks")[1][0]
         except sqlite3.DatabaseError as exc:
             raise IndexCorruptError(f"{db_path} is unreadable ({exc}). {rebuild_hint(self.index_dir)}") from exc
-        if self.vectors.ntotal != n_chunks or self.vectors.d != self.manifest.model.dimension:
+        stored = sum(s.live for s in self.manifest.segments)
+        if n_chunks != self.manifest.chunks or stored != n_chunks:
             raise IndexCorruptError(
-                f"{vec_path} holds {self.vectors.ntotal} vectors of dimension {self.vectors.d}, but "
-                f"{db_path} has {n_chunks} chunks and the manifest says dimension "
-                f"{self.manifest.model.dimension}. {rebuild_hint(self.index_dir)}"
+                f"{db_path} has {n_chunks} chunks; the manifest says {self.manifest.chunks}, and its vector "
+                f"segments hold {stored}. {rebuild_hint(self.index_dir)}"
             )
+
+    def _load_vectors(self) -> Vectors:
+        with self._vectors_lock:
+            if self._vectors is None:
+                dimension, parts = self.manifest.model.dimension, []
+                for segment in self.manifest.segments:
+                    index = segments.read(self.index_dir, segment, dimension)
+                    parts.append((index, self._live_ids(segment) if segment.dead else None))
+                vectors = Vectors(parts, dimension)
+                if vectors.ntotal != self.manifest.chunks:
+                    raise IndexCorruptError(
+                        f"The vector segments of {self.index_dir} hold {vectors.ntotal} live chunks; the manifest "
+                        f"says {self.manifest.chunks}. {rebuild_hint(self.index_dir)}"
+                    )
+                self._vectors = vectors
+            return self._vectors
+
+    def _live_ids(self, segment: Segment) -> np.ndarray:
+        """Return the ids of this generation's chunks in ``segment``'s id range."""
+        _, rows = self._query("SELECT id FROM chunks WHERE id BETWEEN ? AND ?", [segment.first_id, segment.last_id])
+        return np.asarray([r[0] for r in rows], dtype=np.int64)
+
+    @property
+    def vectors(self) -> Vectors:
+        """Return this generation's vectors (read from their segments on first use)."""
+        return self._vectors if self._vectors is not None else self._load_vectors()
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Return (chunk id, inner product) of the ``k`` nearest chunks, best first."""
-        if self.vectors.ntotal == 0 or k <= 0:
+        if self.manifest.chunks == 0 or k <= 0:
             return []
-        scores, ids = self.vectors.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        return self.vectors.search(query, k)
 
     @property
     def has_lexical(self) -> bool:
         """Whether this generation has a lexical index built by this egov-qa's analyser."""
         return self.manifest.has_lexical
+
+    @property
+    def _live_terms(self) -> str:
+        """The join that keeps the lexical index to this generation's chunks (its table holds them all)."""
+        return " JOIN chunks ON chunks.id = chunk_terms.rowid" if self.generational else ""
 
     def lexical_search(self, terms: Sequence[str], k: int | None) -> list[tuple[int, float]]:
         """Return (chunk id, BM25 score) of the chunks matching any of ``terms``, best first.
@@ -151,8 +270,8 @@ class IndexReader:
         if not terms or not self.has_lexical:
             return []
         sql = (
-            "SELECT rowid, -bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ?"
-            " ORDER BY bm25(chunk_terms), rowid"
+            f"SELECT chunk_terms.rowid, -bm25(chunk_terms) FROM chunk_terms{self._live_terms}"
+            " WHERE chunk_terms MATCH ? ORDER BY bm25(chunk_terms), chunk_terms.rowid"
         )
         params: list[Any] = [_match(terms)]
         if k is not None:
@@ -166,16 +285,15 @@ class IndexReader:
             return {}
         marks = ",".join("?" * len(ids))
         _, rows = self._query(
-            f"SELECT rowid, -bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ? AND rowid IN ({marks})",
+            f"SELECT chunk_terms.rowid, -bm25(chunk_terms) FROM chunk_terms{self._live_terms}"
+            f" WHERE chunk_terms MATCH ? AND chunk_terms.rowid IN ({marks})",
             [_match(terms), *ids],
         )
         return {int(i): float(s) for i, s in rows}
 
     def vectors_of(self, ids: Sequence[int]) -> np.ndarray:
         """Return the stored vectors of chunk ``ids`` (one row each)."""
-        if not ids:
-            return np.zeros((0, self.vectors.d), dtype=np.float32)
-        return np.vstack([self.vectors.reconstruct(int(i)) for i in ids])
+        return self.vectors.reconstruct(ids)
 
     def unit_vectors_of(self, ids: Sequence[int]) -> dict[int, UnitVectors]:
         """Return the evidence-unit vectors kept at ingest for those of chunk ``ids`` that have them."""
@@ -196,7 +314,7 @@ class IndexReader:
 
     def dense_all(self, query: np.ndarray) -> list[tuple[int, float]]:
         """Return (chunk id, inner product) of every chunk, best first (exact; for filtered search)."""
-        return self.search(query, int(self.vectors.ntotal))
+        return self.vectors.search_all(query) if self.manifest.chunks else []
 
     def document_rows(self) -> list[tuple[str, str, dict[str, Any], str]]:
         """Return (doc_id, title, metadata, first 600 characters of text) of every document."""
@@ -312,60 +430,131 @@ class IndexReader:
         return [r[0] for r in self._query("SELECT doc_id FROM documents ORDER BY doc_id")[1]]
 
     def close(self) -> None:
-        """Close the SQLite connection."""
-        self._db.close()
+        """Close the SQLite connection and let go of the generation."""
+        if hasattr(self, "_db"):
+            self._db.close()  # closing twice is harmless
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
 
 class IndexWriter:
-    """Builds the next generation of an index; :meth:`commit` swaps it in atomically."""
+    """Builds the next generation of an index; :meth:`commit` swaps it in atomically.
+
+    An ingest over a current index of this format appends in place: its rows go into the same
+    SQLite file, tagged with the new generation (readers of the current one do not see them),
+    and its vectors into one new segment file. Older formats, a new analyser or a new cut of
+    evidence units are copied into a new SQLite file first; a full rebuild starts one afresh.
+    """
 
     def __init__(
-        self, index_dir: Path, *, dimension: int, base: IndexReader | None, current: Manifest | None = None
+        self,
+        index_dir: Path,
+        *,
+        dimension: int,
+        base: IndexReader | None,
+        current: Manifest | None = None,
+        compact: bool = False,
     ) -> None:
-        """Start a new generation, copying ``base`` (the current one) when given.
+        """Start a new generation on top of ``base`` (the current one), or afresh when it is None.
 
-        ``current`` is the live generation's manifest when it is not copied (a full rebuild): its
-        files stay untouched until the new generation is swapped in. The caller holds
+        ``current`` is the live generation's manifest when it is not built on (a full rebuild):
+        its files stay untouched until the new generation is swapped in. ``compact`` copies only
+        the live rows into a new SQLite file and merges every segment into one. The caller holds
         :func:`write_lock` from before it read the current generation until the commit or abort.
         """
-        import faiss
-
         index_dir.mkdir(parents=True, exist_ok=True)
-        self.index_dir = index_dir
-        current = base.manifest if base is not None else current
-        self._old_files = {current.vectors_file, current.store_file} if current else set()
-        if current is not None:
-            self._remove_strays(keep=self._old_files)
-            self.generation = current.generation + 1
-        else:  # nothing readable: number after whatever is on disk (a repair never goes back), delete at the swap
-            self.generation = max([0, *self._generations_on_disk()]) + 1
-        self.files = {"vectors": _VECTORS.format(gen=self.generation), "store": _STORE.format(gen=self.generation)}
-        self._db_tmp = index_dir / (self.files["store"] + ".tmp")
-        self._db = sqlite3.connect(self._db_tmp)
-        if base is not None:
-            base._db.backup(self._db)
-            self.vectors = faiss.clone_index(base.vectors)
-        else:
-            self.vectors = _new_faiss(dimension)
-        if base is not None and not base._has_details:
-            self._db.execute("ALTER TABLE chunks ADD COLUMN details TEXT")
-        if base is not None and not base._has_units:
-            self._db.execute("ALTER TABLE chunks ADD COLUMN units BLOB")
-        elif base is not None and base.manifest.units_version != UNITS_VERSION:
-            # units cut another way: their vectors no longer line up; changed documents get new ones
-            self._db.execute("UPDATE chunks SET units = NULL")
-        self._db.executescript(_SCHEMA)
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.execute("BEGIN")
+        self.index_dir, self.dimension, self._compact = index_dir, dimension, compact
+        live = base.manifest if base is not None else current
+        self.generation = live.generation + 1 if live else max([0, *self._generations_on_disk()]) + 1
+        self._retired = self._sweep(live)
+        self._segments: list[Segment] = list(base.manifest.segments) if base is not None else []
+        self._new_ids: list[np.ndarray] = []
+        self._new_vectors: list[np.ndarray] = []
+        self._removed: list[int] = []
+        self._written: list[Path] = []
+        self._committed = False
         self.reanalyzed = 0
-        if base is not None and not base.has_lexical:
+        in_place = (
+            base is not None and base.generational and base.has_lexical and base._has_units
+            and base.manifest.units_version == UNITS_VERSION and not compact
+        )  # fmt: skip
+        if in_place:
+            assert base is not None
+            self.store_file = base.manifest.store_file
+            self._db_tmp: Path | None = None
+            self._db = sqlite3.connect(index_dir / self.store_file)
+            self._db.execute("PRAGMA journal_mode = WAL")  # readers go on reading while this generation is written
+            self._db.execute("BEGIN IMMEDIATE")
+            self._undo_after(base.manifest.generation)
+        else:
+            self.store_file = _STORE.format(gen=self.generation)
+            self._db_tmp = index_dir / (self.store_file + ".tmp")
+            self._db = sqlite3.connect(self._db_tmp)
+            self._db.executescript(_SCHEMA)
+            self._db.execute("BEGIN")
+            if base is not None:
+                self._copy(base)
+        if live is not None and self._db_tmp is not None:  # a new SQLite file: the old one, or all, retire
+            self._retire({live.store_file} if base is not None else live.files)
+        self._documents = int(self._db.execute("SELECT COUNT(*) FROM documents WHERE removed IS NULL").fetchone()[0])
+        self._chunks = sum(seg.live for seg in self._segments)
+
+    def _retire(self, files: set[str]) -> None:
+        self._retired += [(f, self.generation) for f in sorted(files) if f not in {r for r, _ in self._retired}]
+
+    def _undo_after(self, generation: int) -> None:
+        """Drop what a build that crashed after writing its rows but before its swap left in the store."""
+        gone = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE added > ?", (generation,))]
+        self._db.executemany("DELETE FROM chunk_terms WHERE rowid = ?", [(i,) for i in gone])
+        for table in _TABLES:
+            self._db.execute(f"DELETE FROM {table} WHERE added > ?", (generation,))
+            self._db.execute(f"UPDATE {table} SET removed = NULL WHERE removed > ?", (generation,))
+
+    def _copy(self, base: IndexReader) -> None:
+        """Copy the base generation's rows into this new file (dropping removed ones, adding new columns)."""
+        old = self.index_dir / base.manifest.store_file
+        self._db.execute("ATTACH DATABASE ? AS old", (str(old),))
+        live = f"WHERE {_live(base.manifest.generation)}" if base.generational else ""
+        self._db.execute(
+            "INSERT INTO documents (doc_id, title, text, metadata, content_hash, pages, added)"
+            f" SELECT doc_id, title, text, metadata, content_hash, pages, 0 FROM old.documents {live}"
+        )
+        details = "details" if base._has_details else "NULL"
+        units = "units" if base._has_units and base.manifest.units_version == UNITS_VERSION else "NULL"
+        self._db.execute(
+            f"INSERT INTO chunks (id, {_CHUNK_COLUMNS}, added) SELECT id, doc_id, ordinal, start, end, text,"
+            f" heading, page, sentences, {details}, {units}, 0 FROM old.chunks {live}"
+        )
+        # chunk ids are never reused: a removed chunk's vector may still sit in a segment
+        (last,) = self._db.execute("SELECT seq FROM old.sqlite_sequence WHERE name = 'chunks'").fetchone() or (0,)
+        self._db.execute("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'chunks'", (last,))
+        if base._has_details:
+            self._db.execute(
+                "INSERT INTO regulations (doc_id, reference, title, issuer, amends, repeals, partly_repeals, added)"
+                " SELECT doc_id, reference, title, issuer, amends, repeals, partly_repeals, 0"
+                f" FROM old.regulations {live}"
+            )
+        if base.has_lexical:
+            self._db.execute(
+                "INSERT INTO chunk_terms (rowid, terms) SELECT t.rowid, t.terms FROM old.chunk_terms t"
+                " JOIN main.chunks c ON c.id = t.rowid"
+            )
+        else:
             self._reanalyze()
+        self._db.commit()
+        self._db.execute("DETACH DATABASE old")
+        self._db.execute("BEGIN")
+        if not base.generational:  # a format-1 index: its one vectors file covers the ids copied
+            (top,) = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()
+            self._segments = [replace(s, last_id=int(top)) for s in self._segments]
 
     def _reanalyze(self) -> None:
         """(Re)build the lexical index of every stored chunk: an older index, or a new analyser."""
         self._db.execute("DELETE FROM chunk_terms")
         rows = self._db.execute(
             "SELECT c.id, d.title, c.heading, c.text FROM chunks c JOIN documents d USING(doc_id)"
+            " WHERE c.removed IS NULL AND d.removed IS NULL"
         ).fetchall()
         self._db.executemany(
             "INSERT INTO chunk_terms (rowid, terms) VALUES (?, ?)",
@@ -376,33 +565,56 @@ class IndexWriter:
     def _generations_on_disk(self) -> list[int]:
         found = []
         for p in self.index_dir.iterdir():
-            m = _GENERATION_FILE.match(p.name)
+            m = _INDEX_FILE.match(p.name)
             if m:
                 found.append(int(m.group(1)))
         return found
 
-    def _remove_strays(self, keep: set[str]) -> None:
-        """Delete files of generations that a crashed build left behind (a damaged live one is kept until the swap)."""
+    def _sweep(self, live: Manifest | None) -> list[tuple[str, int]]:
+        """Delete what no reader can need any more; return the retired files still kept.
+
+        That is: files a crashed build left behind, and files of earlier generations once no
+        reader holds a generation that reads them (rows likewise, in :meth:`_forget_removed`).
+        """
+        floor = min(_held_generations(self.index_dir) | ({live.generation} if live else set()), default=0)
+        self._floor = floor
+        keep = live.files if live else set()
+        retired = [(f, g) for f, g in (live.retired if live else ()) if g > floor]
+        keep |= {f for f, _ in retired}
+        # nothing readable: whatever is on disk is deleted at the swap (a repair never reads it)
+        on_disk = {p.name for p in self.index_dir.iterdir() if _INDEX_FILE.match(p.name)}
+        self._unreadable = on_disk if live is None else set()
+        keep |= self._unreadable
         for p in self.index_dir.iterdir():
-            if p.name.startswith(("vectors-", "store-")) and p.name not in keep:
+            name = p.name
+            for side in _SQLITE_SIDE_FILES:
+                name = name.removesuffix(side)
+            if _INDEX_FILE.match(p.name) and name not in keep:
                 p.unlink(missing_ok=True)
+        return retired
+
+    def _forget_removed(self) -> None:
+        """Delete the rows of chunks removed at or before a generation no reader holds any more."""
+        gone = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE removed <= ?", (self._floor,))]
+        self._db.executemany("DELETE FROM chunk_terms WHERE rowid = ?", [(i,) for i in gone])
+        for table in _TABLES:
+            self._db.execute(f"DELETE FROM {table} WHERE removed <= ?", (self._floor,))
 
     def hashes(self) -> dict[str, str]:
         """Return {doc_id: content hash} of the documents in this generation."""
-        return dict(self._db.execute("SELECT doc_id, content_hash FROM documents"))
+        return dict(self._db.execute("SELECT doc_id, content_hash FROM documents WHERE removed IS NULL"))
 
     def remove(self, doc_ids: Sequence[str]) -> None:
-        """Remove documents, their chunks and their vectors."""
-        if not doc_ids:
-            return
-        chunk_ids: list[int] = []
+        """Remove documents, their chunks and their vectors from this generation on."""
         for doc_id in doc_ids:
-            chunk_ids += [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
-            self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
-        self._db.executemany("DELETE FROM chunk_terms WHERE rowid = ?", [(i,) for i in chunk_ids])
-        if chunk_ids:
-            # faiss's Python wrapper turns an int64 array into an ID selector; its stubs don't say so
-            self.vectors.remove_ids(np.asarray(chunk_ids, dtype=np.int64))  # type: ignore[arg-type]
+            self._removed += [
+                r[0] for r in self._db.execute("SELECT id FROM chunks WHERE doc_id = ? AND removed IS NULL", (doc_id,))
+            ]
+            for table in _TABLES:
+                self._db.execute(
+                    f"UPDATE {table} SET removed = ? WHERE doc_id = ? AND removed IS NULL", (self.generation, doc_id)
+                )
+            self._documents -= 1
 
     def add(
         self,
@@ -419,8 +631,9 @@ class IndexWriter:
         evidence-unit vectors, where the embedder pooled them.
         """
         units = units if units is not None else [None] * len(chunks)
+        g = self.generation
         self._db.execute(
-            "INSERT INTO documents (doc_id, title, text, metadata, content_hash, pages) VALUES (?,?,?,?,?,?)",
+            "INSERT INTO documents (doc_id, title, text, metadata, content_hash, pages, added) VALUES (?,?,?,?,?,?,?)",
             (
                 doc.doc_id,
                 doc.title,
@@ -428,54 +641,96 @@ class IndexWriter:
                 json.dumps(dict(doc.metadata), ensure_ascii=False, default=str),
                 doc.content_hash,
                 json.dumps(list(doc.pages)),
+                g,
             ),
         )
         ids = []
         for c, u in zip(chunks, units, strict=True):
             cur = self._db.execute(
-                "INSERT INTO chunks (doc_id, ordinal, start, end, text, heading, page, sentences, details, units)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO chunks ({_CHUNK_COLUMNS}, added) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (c.doc_id, c.ordinal, c.start, c.end, c.text, c.heading, c.page, json.dumps(c.sentences), _details(c),
-                 u.to_bytes() if u is not None else None),
+                 u.to_bytes() if u is not None else None, g),
             )  # fmt: skip
             ids.append(int(cur.lastrowid or 0))
         if regulation is not None and regulation.identity is not None:
             ident = regulation.identity
             self._db.execute(
-                "INSERT INTO regulations (doc_id, reference, title, issuer, amends, repeals, partly_repeals)"
-                " VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO regulations (doc_id, reference, title, issuer, amends, repeals, partly_repeals, added)"
+                " VALUES (?,?,?,?,?,?,?,?)",
                 (doc.doc_id, ident.token, ident.title, ident.issuer, json.dumps(regulation.amends),
-                 json.dumps(regulation.repeals), json.dumps(regulation.partly_repeals)),
+                 json.dumps(regulation.repeals), json.dumps(regulation.partly_repeals), g),
             )  # fmt: skip
         self._db.executemany(
             "INSERT INTO chunk_terms (rowid, terms) VALUES (?, ?)",
             [(i, lexical_text(doc.title, c.heading, c.text)) for i, c in zip(ids, chunks, strict=True)],
         )
+        self._documents += 1
         if ids:
-            self.vectors.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
+            self._new_ids.append(np.asarray(ids, dtype=np.int64))
+            self._new_vectors.append(np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(ids), -1))
 
     def counts(self) -> dict[str, int]:
         """Return the number of documents and chunks in this generation."""
-        (docs,) = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()
-        return {"documents": int(docs), "chunks": int(self.vectors.ntotal)}
+        added = sum(len(ids) for ids in self._new_ids)
+        return {"documents": self._documents, "chunks": self._chunks - len(self._removed) + added}
+
+    def _write_segments(self) -> None:
+        """Write this generation's new vectors as one segment, count the removed ones, merge as the policy says."""
+        self._segments = segments.with_dead(self._segments, self._removed)
+        if self._new_ids:
+            name = segments.segment_name(self.generation)
+            ids, vectors = np.concatenate(self._new_ids), np.vstack(self._new_vectors)
+            self._written.append(self.index_dir / name)
+            self._segments.append(segments.write(self.index_dir, name, ids, vectors, self.dimension))
+        if self._compact:  # everything into one segment, unless it is one already
+            whole = len(self._segments) > 1 or any(s.dead for s in self._segments)
+            runs = [(0, len(self._segments))] if whole else []
+        else:
+            runs = segments.merges(self._segments)
+        for part, (start, stop) in enumerate(reversed(runs), start=1):
+            self._segments[start:stop] = [self._merge(self._segments[start:stop], part)]
+
+    def _merge(self, run: Sequence[Segment], part: int) -> Segment:
+        """Write the live vectors of adjacent segments ``run`` as one segment; the old files are retired."""
+        first, last = run[0].first_id, run[-1].last_id
+        live = np.asarray(
+            [r[0] for r in self._db.execute(
+                "SELECT id FROM chunks WHERE removed IS NULL AND id BETWEEN ? AND ?", (first, last))],
+            dtype=np.int64,
+        )  # fmt: skip
+        ids, vectors = [], []
+        for segment in run:
+            seg_ids, seg_vectors = segments.arrays(segments.read(self.index_dir, segment, self.dimension))
+            keep = np.isin(seg_ids, live)
+            ids.append(seg_ids[keep])
+            vectors.append(seg_vectors[keep])
+        name = segments.segment_name(self.generation, part)
+        self._written.append(self.index_dir / name)
+        merged = segments.write(
+            self.index_dir, name, np.concatenate(ids), np.vstack(vectors), self.dimension, first_id=first, last_id=last
+        )
+        written = {p.name for p in self._written}
+        self._retire({s.file for s in run if s.file not in written})
+        for s in run:
+            if s.file in written:  # a segment of this very generation merged at once: nobody ever read it
+                (self.index_dir / s.file).unlink(missing_ok=True)
+        return merged
 
     def commit(self, model: ModelInfo, chunking: dict[str, Any], last_ingest: LastIngest, built_by: str) -> Manifest:
-        """Write this generation's files, then swap the manifest in; the old generation is removed."""
-        import faiss
-
+        """Write this generation's files, then swap the manifest in."""
         counts = self.counts()
+        self._write_segments()
+        if self._db_tmp is None:
+            self._forget_removed()
         self._db.commit()
         self._db.close()
-        fsync_path(self._db_tmp)
-        vec_tmp = self.index_dir / (self.files["vectors"] + ".tmp")
-        faiss.write_index(self.vectors, str(vec_tmp))
-        fsync_path(vec_tmp)
-        os.replace(self._db_tmp, self.index_dir / self.files["store"])
-        os.replace(vec_tmp, self.index_dir / self.files["vectors"])
+        if self._db_tmp is not None:
+            fsync_path(self._db_tmp)
+            os.replace(self._db_tmp, self.index_dir / self.store_file)
         manifest = Manifest(
             generation=self.generation,
-            vectors_file=self.files["vectors"],
-            store_file=self.files["store"],
+            segments=tuple(self._segments),
+            store_file=self.store_file,
             model=model,
             documents=counts["documents"],
             chunks=counts["chunks"],
@@ -485,17 +740,27 @@ class IndexWriter:
             last_ingest=last_ingest,
             analyzer=ANALYZER_VERSION,
             units_version=UNITS_VERSION,
+            retired=tuple(self._retired),
         )
         manifest.write(self.index_dir)
-        self._remove_strays(keep=set(self.files.values()))
+        self._committed = True
+        for name in self._unreadable:
+            (self.index_dir / name).unlink(missing_ok=True)
         return manifest
 
     def abort(self) -> None:
         """Drop this generation; the current one stays as it was."""
+        if self._committed:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            self._db.rollback()
         with contextlib.suppress(sqlite3.Error):
             self._db.close()
-        for suffix in ("", "-journal"):
-            (self.index_dir / (self._db_tmp.name + suffix)).unlink(missing_ok=True)
+        for path in self._written:
+            path.unlink(missing_ok=True)
+        if self._db_tmp is not None:
+            for suffix in ("", *_SQLITE_SIDE_FILES):
+                (self.index_dir / (self._db_tmp.name + suffix)).unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -519,10 +784,15 @@ def write_lock(index_dir: Path) -> Iterator[None]:
 
 @contextlib.contextmanager
 def open_writer(
-    index_dir: Path, *, dimension: int, base: IndexReader | None, current: Manifest | None = None
+    index_dir: Path,
+    *,
+    dimension: int,
+    base: IndexReader | None,
+    current: Manifest | None = None,
+    compact: bool = False,
 ) -> Iterator[IndexWriter]:
     """Yield an :class:`IndexWriter`; any exception (Ctrl-C included) aborts it and propagates."""
-    writer = IndexWriter(index_dir, dimension=dimension, base=base, current=current)
+    writer = IndexWriter(index_dir, dimension=dimension, base=base, current=current, compact=compact)
     try:
         yield writer
     except BaseException:
