@@ -35,6 +35,7 @@ from egov_qa.vector_segments import Vectors
 LOCK_NAME = ".lock"
 _STORE = "store-{gen}.sqlite"
 _READER_LOCK = ".reader-{gen}.lock"
+_OPEN_ATTEMPTS = 20
 _INDEX_FILE = re.compile(r"(?:vectors|store|seg)-(\d+)[-.]")
 _SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 _TABLES = ("documents", "chunks", "regulations")
@@ -109,7 +110,7 @@ def _hold_generation(index_dir: Path) -> tuple[Manifest, BinaryIO | None]:
     Returns the manifest and the locked file, whose closing (or garbage collection) lets go
     (None where the folder is read-only, e.g. a published copy that no ingest writes to).
     """
-    for _ in range(5):
+    for _ in range(_OPEN_ATTEMPTS):
         manifest = Manifest.read(index_dir)
         fd = _lock_generation(index_dir, manifest.generation)
         try:
@@ -120,14 +121,14 @@ def _hold_generation(index_dir: Path) -> tuple[Manifest, BinaryIO | None]:
             return manifest, fd
         if fd is not None:  # a new generation was swapped in meanwhile: read that one
             fd.close()
-    return manifest, fd
+    raise EgovQAError(f"The index at {index_dir} changed {_OPEN_ATTEMPTS} times while it was being opened; try again.")
 
 
 def _lock_generation(index_dir: Path, generation: int) -> BinaryIO | None:
     path = index_dir / _READER_LOCK.format(gen=generation)
     while True:
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)  # a lock needs no write access
         except OSError:
             return None
         fcntl.flock(fd, fcntl.LOCK_SH)
@@ -143,8 +144,14 @@ def _held_generations(index_dir: Path) -> set[int]:
     for path in index_dir.glob(_READER_LOCK.format(gen="*")):
         try:
             generation = int(path.name.split("-")[1].split(".")[0])
-            fd = os.open(path, os.O_RDWR)
-        except (ValueError, OSError):
+        except ValueError:
+            continue
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        except OSError:  # cannot tell: count it as held, so nothing it may need is deleted
+            held.add(generation)
             continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -185,7 +192,10 @@ class IndexReader:
         for p in sorted(self.index_dir / f for f in self.manifest.files):
             if not p.is_file():
                 raise IndexCorruptError(f"{p} is missing. {rebuild_hint(self.index_dir)}")
-        self._db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
+        # a folder this process cannot write to (a published copy) is read as immutable: SQLite
+        # could not make the files WAL mode reads need, and every commit leaves the WAL checkpointed
+        flags = "mode=ro" if os.access(self.index_dir, os.W_OK) else "immutable=1"
+        self._db = sqlite3.connect(f"file:{db_path}?{flags}", uri=True, check_same_thread=False)
         self._db_lock = threading.Lock()
         try:
             columns = self._query("SELECT * FROM chunks LIMIT 0")[0]
@@ -688,10 +698,14 @@ class IndexWriter:
         else:
             runs = segments.merges(self._segments)
         for part, (start, stop) in enumerate(reversed(runs), start=1):
-            self._segments[start:stop] = [self._merge(self._segments[start:stop], part)]
+            merged = self._merge(self._segments[start:stop], part)
+            self._segments[start:stop] = [merged] if merged is not None else []
 
-    def _merge(self, run: Sequence[Segment], part: int) -> Segment:
-        """Write the live vectors of adjacent segments ``run`` as one segment; the old files are retired."""
+    def _merge(self, run: Sequence[Segment], part: int) -> Segment | None:
+        """Write the live vectors of adjacent segments ``run`` as one segment; the old files are retired.
+
+        Returns the new segment, or None when none of their chunks is left (no file is written).
+        """
         first, last = run[0].first_id, run[-1].last_id
         live = np.asarray(
             [r[0] for r in self._db.execute(
@@ -705,10 +719,13 @@ class IndexWriter:
             ids.append(seg_ids[keep])
             vectors.append(seg_vectors[keep])
         name = segments.segment_name(self.generation, part)
-        self._written.append(self.index_dir / name)
-        merged = segments.write(
-            self.index_dir, name, np.concatenate(ids), np.vstack(vectors), self.dimension, first_id=first, last_id=last
-        )
+        merged = None
+        if sum(len(i) for i in ids):
+            self._written.append(self.index_dir / name)
+            merged = segments.write(
+                self.index_dir, name, np.concatenate(ids), np.vstack(vectors), self.dimension,
+                first_id=first, last_id=last,
+            )  # fmt: skip
         written = {p.name for p in self._written}
         self._retire({s.file for s in run if s.file not in written})
         for s in run:
@@ -723,6 +740,9 @@ class IndexWriter:
         if self._db_tmp is None:
             self._forget_removed()
         self._db.commit()
+        if self._db_tmp is None:  # leave the store file whole by itself, for copies and read-only readers
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.close()
         if self._db_tmp is not None:
             fsync_path(self._db_tmp)
@@ -750,6 +770,9 @@ class IndexWriter:
 
     def abort(self) -> None:
         """Drop this generation; the current one stays as it was."""
+        with contextlib.suppress(EgovQAError):
+            if Manifest.read(self.index_dir).generation == self.generation:
+                self._committed = True  # interrupted after the swap: this generation is the live one
         if self._committed:
             return
         with contextlib.suppress(sqlite3.Error):

@@ -130,14 +130,15 @@ class Vectors:
 
         self.d = dimension
         self._exact = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
-        self._graphs: list[tuple[Any, Any]] = []  # (index, search parameters hiding removed chunks)
+        # (graph, the selector of its chunks still live or None for all, what that selector points at)
+        self._graphs: list[tuple[Any, Any, Any]] = []
         self.ntotal = 0
         for index, live in indexes:
             ids = faiss.vector_to_array(index.id_map).astype(np.int64)
             keep = np.isin(ids, live) if live is not None else np.ones(len(ids), dtype=bool)
             self.ntotal += int(keep.sum())
             if isinstance(faiss.downcast_index(index.index), faiss.IndexHNSW):
-                self._graphs.append((index, _hiding(ids[~keep])))
+                self._graphs.append((index, *_shown(ids[~keep])))
             elif keep.any():
                 self._exact.add_with_ids(arrays(index)[1][keep], ids[keep])
 
@@ -145,7 +146,7 @@ class Vectors:
         """Return (chunk id, inner product) of the ``k`` nearest live chunks, best first."""
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         found: list[tuple[int, float]] = []
-        parts: list[tuple[Any, Any]] = [(self._exact, None), *self._graphs]
+        parts: list[tuple[Any, Any]] = [(self._exact, None), *((g, _params(shown)) for g, shown, _ in self._graphs)]
         for index, params in parts:
             if index.ntotal == 0:
                 continue
@@ -163,11 +164,10 @@ class Vectors:
         if self._exact.ntotal:
             scores, ids = self._exact.search(q, int(self._exact.ntotal))
             found += [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
-        for index, params in self._graphs:
+        for index, shown, _ in self._graphs:
             storage = faiss.downcast_index(index.index).storage  # type: ignore[attr-defined]
             scores, rows = storage.search(q, int(storage.ntotal))
             id_map = faiss.vector_to_array(index.id_map)
-            shown = params.sel
             for row, score in zip(rows[0], scores[0], strict=True):
                 if row >= 0 and (shown is None or shown.is_member(int(id_map[row]))):
                     found.append((int(id_map[row]), float(score)))
@@ -178,7 +178,7 @@ class Vectors:
         """Return the stored vectors of chunk ``ids`` (one row each)."""
         out = np.zeros((len(ids), self.d), dtype=np.float32)
         for row, chunk_id in enumerate(ids):
-            for index in [self._exact, *(g for g, _ in self._graphs)]:
+            for index in [self._exact, *(g for g, _, _ in self._graphs)]:
                 try:
                     out[row] = index.reconstruct(int(chunk_id))
                     break
@@ -189,16 +189,24 @@ class Vectors:
         return out
 
 
-def _hiding(gone: np.ndarray) -> Any:
-    """Return HNSW search parameters that hide the chunks ``gone`` (removed since the segment was written)."""
+def _shown(gone: np.ndarray) -> tuple[Any, Any]:
+    """Return a selector of the chunks not in ``gone`` (None when nothing is gone) and what it points at."""
+    import faiss
+
+    if not len(gone):
+        return None, None
+    batch = faiss.IDSelectorBatch(gone.astype(np.int64))
+    return faiss.IDSelectorNot(batch), batch  # the caller keeps the batch alive: the selector only points at it
+
+
+def _params(shown: Any) -> Any:
+    """Return HNSW search parameters for one search (FAISS rewrites them during it: never share them)."""
     import faiss
 
     params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
     params.efSearch = HNSW_EF_SEARCH
-    if len(gone):
-        batch = faiss.IDSelectorBatch(gone.astype(np.int64))
-        params.sel = faiss.IDSelectorNot(batch)
-        params.hidden = batch  # the selector only points at it: keep it alive
+    if shown is not None:
+        params.sel = shown
     return params
 
 
