@@ -368,3 +368,20 @@ def test_a_segment_whose_chunks_are_all_removed_is_dropped(tmp_path: Path, fake_
     assert [(s.file, s.count, s.dead) for s in manifest.segments] == [("seg-2-0.faiss", 2, 0)]
     assert ("seg-1-0.faiss", 3) in manifest.retired and manifest.chunks == 2
     assert load_index(ix, settings=fake_settings).document_ids() == ["d2.txt", "d3.txt"]
+
+
+def test_an_old_reader_passes_over_better_lexical_matches_added_after_its_generation(
+    tmp_path: Path, fake_settings: Settings
+) -> None:
+    from egov_qa.analysis import analyze
+
+    ix, docs = tmp_path / "ix", [_doc(i) for i in range(3)]
+    build_index(docs, ix, settings=fake_settings)
+    old = IndexReader(ix)
+    later = [Document(f"x{i}.txt", "kata0unik " * (20 + i), title="kata0unik") for i in range(6)]
+    build_index([*docs, *later], ix, settings=fake_settings)
+    terms = analyze("kata0unik")
+    rows = old.chunk_rows([i for i, _ in old.lexical_search(terms, 1)])
+    assert [r["doc_id"] for r in rows.values()] == ["d0.txt"]  # the six better matches are not its generation's
+    new = IndexReader(ix)
+    assert len(new.lexical_search(terms, 10)) == 7 and len(old.lexical_search(terms, None)) == 1

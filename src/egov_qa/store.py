@@ -40,21 +40,22 @@ _INDEX_FILE = re.compile(r"(?:vectors|store|seg)-(\d+)[-.]")
 _SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 _TABLES = ("documents", "chunks", "regulations")
 # Every row carries the generation that added it and the one that removed it (NULL: still there);
-# a reader of generation G sees the rows added at or before G and not removed by G.
+# a reader of generation G sees the rows added at or before G and not removed by G. Those two
+# columns come first: a row's later columns (a long text, the units blob) may spill onto overflow
+# pages, which SQLite would read to reach a column stored after them.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
-    row INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL,
-    metadata TEXT NOT NULL, content_hash TEXT NOT NULL, pages TEXT NOT NULL,
-    added INTEGER NOT NULL, removed INTEGER
+    row INTEGER PRIMARY KEY, added INTEGER NOT NULL, removed INTEGER, doc_id TEXT NOT NULL,
+    title TEXT NOT NULL, text TEXT NOT NULL, metadata TEXT NOT NULL, content_hash TEXT NOT NULL,
+    pages TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS documents_doc ON documents(doc_id);
 CREATE INDEX IF NOT EXISTS documents_gen ON documents(added, removed);
 CREATE INDEX IF NOT EXISTS documents_live ON documents(doc_id, content_hash) WHERE removed IS NULL;
 CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, added INTEGER NOT NULL, removed INTEGER, doc_id TEXT NOT NULL,
     ordinal INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL,
-    heading TEXT NOT NULL, page INTEGER, sentences TEXT NOT NULL, details TEXT, units BLOB,
-    added INTEGER NOT NULL, removed INTEGER
+    heading TEXT NOT NULL, page INTEGER, sentences TEXT NOT NULL, details TEXT, units BLOB
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS chunks_gen ON chunks(added, removed);
@@ -279,24 +280,44 @@ class IndexReader:
         """
         if not terms or not self.has_lexical:
             return []
-        sql = (
-            f"SELECT chunk_terms.rowid, -bm25(chunk_terms) FROM chunk_terms{self._live_terms}"
-            " WHERE chunk_terms MATCH ? ORDER BY bm25(chunk_terms), chunk_terms.rowid"
-        )
-        params: list[Any] = [_match(terms)]
-        if k is not None:
-            sql += " LIMIT ?"
-            params.append(k)
-        return [(int(i), float(s)) for i, s in self._query(sql, params)[1]]
+        order = " ORDER BY bm25(chunk_terms), chunk_terms.rowid"
+        if k is None:
+            sql = f"SELECT chunk_terms.rowid, -bm25(chunk_terms) FROM chunk_terms{self._live_terms}"
+            sql += " WHERE chunk_terms MATCH ?"
+            return [(int(i), float(s)) for i, s in self._query(sql + order, [_match(terms)])[1]]
+        # the lexical table holds every generation's rows: take the best matches, then keep this
+        # generation's (one lookup per kept row, not per match), taking more while some were not
+        want = k
+        while True:
+            sql = f"SELECT rowid, -bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ?{order} LIMIT ?"
+            rows = [(int(i), float(s)) for i, s in self._query(sql, [_match(terms), want])[1]]
+            kept = self._in_generation(rows)
+            if len(kept) >= k or len(rows) < want:
+                return kept[:k]
+            want *= 4
+
+    def _in_generation(self, rows: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """Return those of (chunk id, score) ``rows`` whose chunk this generation holds, in order."""
+        if not self.generational or not rows:
+            return rows
+        live: set[int] = set()
+        for i in range(0, len(rows), 500):  # SQLite caps the parameters of one statement
+            part = [chunk_id for chunk_id, _ in rows[i : i + 500]]
+            live.update(
+                r[0] for r in self._query(f"SELECT id FROM chunks WHERE id IN ({','.join('?' * len(part))})", part)[1]
+            )
+        return [row for row in rows if row[0] in live]
 
     def lexical_scores(self, terms: Sequence[str], ids: Sequence[int]) -> dict[int, float]:
-        """Return the BM25 score of each of ``ids`` that matches any of ``terms`` (others are absent)."""
+        """Return the BM25 score of each of ``ids`` that matches any of ``terms`` (others are absent).
+
+        ``ids`` are chunks of this generation (e.g. its dense hits), so no row of another is returned.
+        """
         if not terms or not ids or not self.has_lexical:
             return {}
         marks = ",".join("?" * len(ids))
         _, rows = self._query(
-            f"SELECT chunk_terms.rowid, -bm25(chunk_terms) FROM chunk_terms{self._live_terms}"
-            f" WHERE chunk_terms MATCH ? AND chunk_terms.rowid IN ({marks})",
+            f"SELECT rowid, -bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ? AND rowid IN ({marks})",
             [_match(terms), *ids],
         )
         return {int(i): float(s) for i, s in rows}
