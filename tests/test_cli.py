@@ -20,7 +20,7 @@ def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
 def test_every_command_has_help(runner: CliRunner) -> None:
     commands = sorted(main.commands)
-    assert commands == ["add", "ask", "compact", "eval", "info", "ingest", "remove", "search", "serve"]
+    assert commands == ["add", "ask", "compact", "eval", "info", "ingest", "publish", "remove", "search", "serve"]
     for args in ([], *([c] for c in commands)):
         result = runner.invoke(main, [*args, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output, args

@@ -30,6 +30,7 @@ from egov_qa.language import detect_language
 from egov_qa.manage import MAX_UPLOAD_BYTES, Corpus, CorpusReport, check_admin_password, management_access
 from egov_qa.manifest import LastIngest, Manifest, ModelInfo
 from egov_qa.messages import confidence_text, labels
+from egov_qa.publish import publish_index
 from egov_qa.records import (
     Answer,
     Article,
@@ -99,6 +100,7 @@ __all__ = [
     "load_embedder",
     "load_glossary",
     "load_index",
+    "publish_index",
     "marked_terms",
     "open_shared",
     "management_access",

@@ -31,6 +31,7 @@ from egov_qa import (
     evaluate_index,
     load_index,
     management_access,
+    publish_index,
     read_queries,
 )
 from egov_qa.cli_output import answer_record, hit_record, print_answer, print_hit, print_info, print_report
@@ -373,6 +374,28 @@ def compact(ctx: click.Context, index_dir: Path | None) -> None:
     click.echo(
         f"Compacted {s.index_dir}: {len(before.segments)} segment(s) -> {len(after.segments)} ({kinds}); "
         f"{dropped:,} removed chunk vector(s) dropped; generation {after.generation}."
+    )
+
+
+@main.command()
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_INDEX_HELP)
+@click.option(
+    "--keep", default=1, show_default=True, type=click.IntRange(0),
+    help="Earlier generations whose files stay in DEST for readers that hold no lock there.",
+)  # fmt: skip
+@click.pass_context
+def publish(ctx: click.Context, dest: Path, index_dir: Path | None, keep: int) -> None:
+    """Copy the index's current generation to DEST, for read-only replicas to serve.
+
+    Only segment files DEST lacks are copied, with a consistent copy of the store; the manifest
+    is swapped in last. Replicas keep their generation until they load the index again.
+    """
+    s = _settings(ctx).with_overrides(index_dir=index_dir)
+    with _errors():
+        m = publish_index(s.index_dir, dest, keep=keep)
+    click.echo(
+        f"Published generation {m.generation} of {s.index_dir} to {dest} ({m.documents} documents, {m.chunks} chunks)."
     )
 
 

@@ -139,7 +139,7 @@ def _lock_generation(index_dir: Path, generation: int) -> BinaryIO | None:
         os.close(fd)  # an ingest swept the file away between our open and our lock: take the new one
 
 
-def _held_generations(index_dir: Path) -> set[int]:
+def held_generations(index_dir: Path) -> set[int]:
     """Return the generations some open reader holds; the lock files of the others are deleted."""
     held = set()
     for path in index_dir.glob(_READER_LOCK.format(gen="*")):
@@ -607,7 +607,7 @@ class IndexWriter:
         That is: files a crashed build left behind, and files of earlier generations once no
         reader holds a generation that reads them (rows likewise, in :meth:`_forget_removed`).
         """
-        floor = min(_held_generations(self.index_dir) | ({live.generation} if live else set()), default=0)
+        floor = min(held_generations(self.index_dir) | ({live.generation} if live else set()), default=0)
         self._floor = floor
         keep = live.files if live else set()
         retired = [(f, g) for f, g in (live.retired if live else ()) if g > floor]
