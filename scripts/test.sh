@@ -8,7 +8,7 @@ PYTHON=${PYTHON:-python3}
 [ -d .venv ] || "$PYTHON" -m venv .venv
 . .venv/bin/activate
 python -m pip install --quiet --upgrade pip
-python -m pip install --quiet -e '.[test]'
+python -m pip install --quiet -e '.[test,cluster]'
 
 ruff check src tests benchmarks app.py app_state.py app_render.py
 mypy

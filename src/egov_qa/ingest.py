@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from egov_qa.chunking import ChunkParams
+from egov_qa.cluster import ClusterOptions, ModelSpec, RayCluster
 from egov_qa.config import DEFAULT_MODEL, Settings
 from egov_qa.corpus import CorpusRead, read_corpus
 from egov_qa.embedding import Embedder, embed_pooled, load_embedder
@@ -90,6 +91,7 @@ def build_index(
     settings: Settings | None = None,
     progress: Progress | None = None,
     embedder: Embedder | None = None,
+    cluster: ClusterOptions | None = None,
 ) -> IngestReport:
     """Build or update the index at ``index_dir`` from documents or a corpus folder.
 
@@ -107,6 +109,10 @@ def build_index(
         settings: where models are cached (default ``Settings.from_env()``).
         progress: called with (chunks embedded, chunks to embed).
         embedder: an already loaded embedder to use instead of loading ``model``.
+        cluster: read, cut and embed on a Ray cluster (the optional extra ``egov-qa[cluster]``);
+            the index is written here as always. Its workers load the model by name from
+            their machine's models folder (the settings' ``models_dir``), so an embedder
+            registered in this process only cannot run there.
 
     Returns:
         What was added, updated, removed, kept unchanged and skipped.
@@ -128,10 +134,15 @@ def build_index(
             if base and not full:
                 base.manifest.check_model(embedder, index_dir)
                 recut = base.manifest.check_chunking(params.as_dict(), index_dir)
-            read = _collect(docs)
             current = base.manifest if base is not None else None
-            job = _Job(embedder, params, progress, started, recut)
-            return _ingest(index_dir, None if full else base, current, read, job)
+            if cluster is None:
+                job = _Job(embedder, params, progress, started, recut)
+                return _ingest(index_dir, None if full else base, current, _collect(docs), job)
+            spec = ModelSpec(embedder.name, getattr(embedder, "backend", None), str(settings.models_dir))
+            with RayCluster(cluster, spec) as ray_cluster:
+                read = ray_cluster.read(Path(docs)) if isinstance(docs, str | Path) else _collect(docs)
+                job = _Job(embedder, params, progress, started, recut, ray_cluster)
+                return _ingest(index_dir, None if full else base, current, read, job)
         finally:
             if base is not None:
                 base.close()
@@ -167,6 +178,7 @@ class _Job:
     progress: Progress | None
     started: float
     recut: bool = False
+    cluster: RayCluster | None = None
 
 
 def _embed(
@@ -189,9 +201,11 @@ def _embed(
         if job.progress is not None:
             job.progress(done, total)
 
-    fresh, fresh_units = embed_pooled(
-        job.embedder, [inputs[i] for i in missing], [spans[i] for i in missing], progress=tick
-    )
+    texts, text_spans = [inputs[i] for i in missing], [spans[i] for i in missing]
+    if job.cluster is not None:
+        fresh, fresh_units = job.cluster.embed(texts, text_spans, progress=tick)
+    else:
+        fresh, fresh_units = embed_pooled(job.embedder, texts, text_spans, progress=tick)
     vectors = np.zeros((len(inputs), job.embedder.dimension), dtype=np.float32)
     units: list[UnitVectors | None] = [None] * len(inputs)
     if missing:
@@ -229,7 +243,11 @@ def _ingest(
         unchanged = sorted((new.keys() & old.keys()) - set(updated)) + sorted(keep)
         writer.remove(removed + updated)
         todo = [new[d] for d in added + updated]
-        parsed = [chunk_with_structure(doc, embedder.count_tokens, _fit_params(embedder, doc, params)) for doc in todo]
+        fitted = [(doc, _fit_params(embedder, doc, params)) for doc in todo]
+        if job.cluster is not None:
+            parsed = job.cluster.cut(fitted)
+        else:
+            parsed = [chunk_with_structure(doc, embedder.count_tokens, fitted_params) for doc, fitted_params in fitted]
         chunks = [cs for cs, _ in parsed]
         inputs = [_embed_input(doc, c) for doc, cs in zip(todo, chunks, strict=True) for c in cs]
         spans = [_unit_spans(text, c) for text, c in zip(inputs, (c for cs in chunks for c in cs), strict=True)]

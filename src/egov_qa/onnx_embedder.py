@@ -21,8 +21,11 @@ class OnnxEmbedder:
 
     backend = BACKEND_ONNX
 
-    def __init__(self, folder: Path, *, info: dict[str, Any] | None = None) -> None:
-        """Load the model in ``folder`` (see :func:`~egov_qa.onnx_model.provision_onnx_model`)."""
+    def __init__(self, folder: Path, *, info: dict[str, Any] | None = None, threads: int | None = None) -> None:
+        """Load the model in ``folder`` (see :func:`~egov_qa.onnx_model.provision_onnx_model`).
+
+        ``threads`` caps the threads one run uses (default: onnxruntime's, every core).
+        """
         try:
             import onnxruntime as ort
             from tokenizers import Tokenizer
@@ -37,6 +40,8 @@ class OnnxEmbedder:
         self._fingerprint = str(info["fingerprint"])
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        if threads:  # e.g. one per Ray worker, so that workers sharing a machine do not oversubscribe it
+            options.intra_op_num_threads = threads
         try:
             self._session = ort.InferenceSession(str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
             self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))

@@ -22,7 +22,7 @@ LONG_RUN = 1000
 _LONG_RUN = re.compile(rf"\S{{{LONG_RUN + 1},}}")
 _FILE_NAME = re.compile(r"\.(?:rtf|docx?|pdf|odt)$", re.IGNORECASE)
 
-__all__ = ["MAX_FILE_BYTES", "SUPPORTED_SUFFIXES", "CorpusRead", "read_corpus", "read_file"]
+__all__ = ["MAX_FILE_BYTES", "SUPPORTED_SUFFIXES", "CorpusRead", "corpus_files", "read_corpus", "read_file"]
 
 
 @dataclass(slots=True)
@@ -156,6 +156,17 @@ def read_file(path: Path, root: Path, out: CorpusRead) -> None:
         out.documents.append(_titled(doc, path))
 
 
+def corpus_files(root: Path) -> list[Path]:
+    """Return the supported files below ``root`` in the order they are read (hidden ones left out)."""
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.suffix.lower() in SUPPORTED_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        and (p.is_file() or p.is_symlink())
+    )
+
+
 def read_corpus(root: Path, *, on_file: Callable[[Path], None] | None = None) -> CorpusRead:
     """Read every supported file below ``root``; other files and hidden ones are ignored.
 
@@ -165,14 +176,7 @@ def read_corpus(root: Path, *, on_file: Callable[[Path], None] | None = None) ->
     if not root.is_dir():
         raise CorpusError(f"No corpus folder at {root}. Create it and put .txt/.md/.html/.pdf/.jsonl files in it.")
     out = CorpusRead()
-    files = sorted(
-        p
-        for p in root.rglob("*")
-        if p.suffix.lower() in SUPPORTED_SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-        and (p.is_file() or p.is_symlink())
-    )
-    for path in files:
+    for path in corpus_files(root):
         if on_file is not None:
             on_file(path)
         read_file(path, root, out)
