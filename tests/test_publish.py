@@ -10,9 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
-from egov_qa import Document, Settings, build_index, load_index, publish_index
+from egov_qa import Document, IndexNotFoundError, Settings, build_index, load_index, publish_index
 from egov_qa.cli import main
 from egov_qa.manifest import Manifest
 
@@ -128,3 +129,87 @@ def test_two_processes_serve_one_generation_while_a_third_publishes_the_next(
         serving, reloaded = seen[:-1], seen[-1]
         assert len(serving) > 10 and all(row == [1, 4, "d1.txt"] for row in serving)
         assert reloaded == [2, 6, "reloaded"]
+
+
+def test_by_default_the_previous_generation_stays_for_readers_without_a_lock(
+    tmp_path: Path, fake_settings: Settings
+) -> None:
+    source, dest = tmp_path / "ix", tmp_path / "replica"
+    for n in (3, 4, 5):
+        build_index(_docs(n), source, settings=fake_settings)
+        publish_index(source, dest)  # keep=1
+    names = {p.name for p in dest.iterdir() if not p.name.startswith(".")}
+    assert {"store-2.sqlite", "store-3.sqlite"} <= names and "store-1.sqlite" not in names
+    assert Manifest.read(dest).retired == (("store-2.sqlite", 3),)
+
+
+def test_a_publish_that_fails_midway_leaves_the_replica_as_it_was(
+    tmp_path: Path, fake_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import egov_qa.publish
+
+    source, dest = tmp_path / "ix", tmp_path / "replica"
+    build_index(_docs(3), source, settings=fake_settings)
+    publish_index(source, dest)
+    build_index(_docs(5), source, settings=fake_settings)
+
+    def disk_full(src: Path, target: Path) -> None:
+        target.with_name(target.name + ".tmp").write_bytes(b"half a store")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(egov_qa.publish, "_copy_store", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        publish_index(source, dest)
+    monkeypatch.undo()
+    assert (dest / "seg-2-0.faiss").is_file()  # copied before the failure, named by no manifest yet
+    replica = load_index(dest, settings=fake_settings)
+    assert replica.manifest.generation == 1 and len(replica.document_ids()) == 3
+    replica.close()
+    publish_index(source, dest)
+    assert not list(dest.glob("*.tmp"))
+    assert load_index(dest, settings=fake_settings).document_ids() == [f"d{i}.txt" for i in range(5)]
+
+
+def test_publishing_the_same_generation_again_copies_nothing(tmp_path: Path, fake_settings: Settings) -> None:
+    source, dest = tmp_path / "ix", tmp_path / "replica"
+    build_index(_docs(3), source, settings=fake_settings)
+    publish_index(source, dest)
+    inode = (dest / "store-1.sqlite").stat().st_ino
+    assert publish_index(source, dest).generation == 1
+    assert (dest / "store-1.sqlite").stat().st_ino == inode  # replicas' open store left alone
+
+
+def test_a_copy_of_another_index_or_the_index_itself_is_refused(tmp_path: Path, fake_settings: Settings) -> None:
+    from egov_qa import EgovQAError
+
+    source, dest = tmp_path / "ix", tmp_path / "replica"
+    build_index(_docs(3), source, settings=fake_settings)
+    publish_index(source, dest)
+    build_index(_docs(2), tmp_path / "other", settings=fake_settings)
+    with pytest.raises(EgovQAError, match="holds a copy of another index"):
+        publish_index(tmp_path / "other", dest)
+    with pytest.raises(EgovQAError, match="is the index itself"):
+        publish_index(source, source)
+    with pytest.raises(EgovQAError, match=r"is a published copy of .*egov-qa publish"):
+        build_index(_docs(4), dest, settings=fake_settings)
+    assert not (tmp_path / "typo").exists()
+    with pytest.raises(IndexNotFoundError):
+        publish_index(tmp_path / "typo", dest)
+    assert not (tmp_path / "typo").exists()  # a mistyped source creates nothing
+
+
+def test_the_store_copy_holds_what_is_still_in_the_write_ahead_log(tmp_path: Path) -> None:
+    from egov_qa.publish import _copy_store
+
+    db = sqlite3.connect(tmp_path / "wal.sqlite")
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA wal_autocheckpoint = 0")
+    db.execute("CREATE TABLE t (x)")
+    db.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(100)])
+    db.commit()
+    assert (tmp_path / "wal.sqlite-wal").stat().st_size > 0  # the rows are in the log, not the file
+    _copy_store(tmp_path / "wal.sqlite", tmp_path / "copy.sqlite")
+    db.close()
+    with sqlite3.connect(tmp_path / "copy.sqlite") as copy:
+        assert copy.execute("SELECT COUNT(*) FROM t").fetchone() == (100,)
+        assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)

@@ -124,6 +124,11 @@ def build_index(
     with write_lock(index_dir):
         base = _open_base(index_dir, full)
         try:
+            if base is not None and base.manifest.published_from:
+                raise EgovQAError(
+                    f"The index at {index_dir} is a published copy of {base.manifest.published_from}; ingest into "
+                    f"that one and publish it again: egov-qa publish {index_dir} --index {base.manifest.published_from}"
+                )
             built_model = base.manifest.model.name if base else _model_named_in(index_dir)
             if embedder is None:
                 # an incremental ingest keeps the engine the index was embedded with; --full takes the default

@@ -112,7 +112,9 @@ class Manifest:
     ``store_file`` and ``segments`` name the current generation's files; ``retired`` are files
     of earlier generations kept until no reader can need them ((file, first generation without
     it)); ``analyzer`` is the version of the text analysis its lexical index was built with
-    (None: no lexical index).
+    (None: no lexical index). ``index_id`` names the index across its generations (a new one
+    for an index started afresh); ``published_from`` is set in a published copy (see
+    :func:`egov_qa.publish_index`), which ingests refuse to write to.
     """
 
     generation: int
@@ -128,6 +130,8 @@ class Manifest:
     analyzer: int | None = None
     units_version: int = 1
     retired: tuple[tuple[str, int], ...] = ()
+    index_id: str = ""
+    published_from: str = ""
     format_version: int = FORMAT_VERSION
 
     @property
@@ -267,6 +271,8 @@ class Manifest:
             retired=tuple(
                 (_file_name(r["file"]), _integer(r["generation"], "generation")) for r in files.get("retired", [])
             ),
+            index_id=str(data.get("index_id", "")),
+            published_from=str(data.get("published_from", "")),
             format_version=_integer(data["format_version"], "format_version"),
         )
 
@@ -303,6 +309,9 @@ class Manifest:
         if self.analyzer is not None:
             out["lexical"] = {"engine": LEXICAL_ENGINE, "analyzer": self.analyzer}
         out["units_version"] = self.units_version
+        out["index_id"] = self.index_id
+        if self.published_from:
+            out["published_from"] = self.published_from
         return out
 
     def write(self, index_dir: Path) -> None:

@@ -10,26 +10,33 @@ publish once no reader there holds them and they are older than ``keep`` generat
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import shutil
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
-from egov_qa.errors import EgovQAError
+from egov_qa.errors import EgovQAError, IndexNotFoundError
 from egov_qa.manifest import Manifest, fsync_path
 from egov_qa.store import IndexReader, held_generations, write_lock
 
+logger = logging.getLogger(__name__)
+
 _STORE_COPY = "store-{gen}.sqlite"
+_INDEX_FILE = re.compile(r"(?:seg-\d+-\d+\.faiss|store-\d+\.sqlite|vectors-\d+\.faiss)")
 
 
 def publish_index(index_dir: str | Path, dest: str | Path, *, keep: int = 1) -> Manifest:
     """Copy the current generation of ``index_dir`` to ``dest`` and swap it in there.
 
+    Ingests into ``index_dir`` may go on meanwhile: the copy is of the generation current when
+    the publish began, which it holds until it is done.
+
     Args:
         index_dir: the index an ingest writes.
-        dest: the folder replicas read (created if missing); it must not be an index that
-            ingests write to.
+        dest: the folder replicas read (created if missing); ingests refuse to write to it.
         keep: how many earlier generations' files to keep in ``dest`` for readers that hold
             no lock there (e.g. another machine reading a shared folder), beyond those held.
 
@@ -37,45 +44,74 @@ def publish_index(index_dir: str | Path, dest: str | Path, *, keep: int = 1) -> 
         The manifest now in ``dest``.
 
     Raises:
-        EgovQAError: no index at ``index_dir``, or another ingest or publish is running.
+        IndexNotFoundError: no index at ``index_dir``.
+        EgovQAError: ``dest`` is the index itself, holds another index, or a newer generation,
+            or another publish to it is running.
     """
     index_dir, dest = Path(index_dir), Path(dest)
-    with write_lock(index_dir):  # no ingest changes the source while it is copied
-        source = IndexReader(index_dir, load_vectors=False)
-        try:
-            with write_lock(dest):  # one publisher at a time
-                return _publish(source, dest, keep)
-        finally:
-            source.close()
+    if dest.resolve() == index_dir.resolve():
+        raise EgovQAError(f"{dest} is the index itself; publish to another folder.")
+    source = IndexReader(index_dir, load_vectors=False)  # holds its generation until the copy is done
+    try:
+        with write_lock(dest):  # one publisher at a time
+            return _publish(source, dest, keep)
+    finally:
+        source.close()
 
 
 def _publish(source: IndexReader, dest: Path, keep: int) -> Manifest:
     m = source.manifest
-    for leftover in dest.glob("*.tmp"):  # of a publish that crashed
-        leftover.unlink()
-    try:
-        previous: Manifest | None = Manifest.read(dest)
-    except EgovQAError:  # nothing readable there yet: everything is copied
-        previous = None
-    for segment in m.segments:
-        target = dest / segment.file
-        if not target.is_file() or target.stat().st_size != (source.index_dir / segment.file).stat().st_size:
-            _copy_file(source.index_dir / segment.file, target)
+    previous = _current(dest)
+    if previous is not None:
+        if previous.index_id != m.index_id:
+            raise EgovQAError(
+                f"{dest} holds a copy of another index (or of this one before it was rebuilt from nothing). "
+                f"Publish to an empty folder, or empty {dest} first."
+            )
+        if previous.generation > m.generation:
+            raise EgovQAError(f"{dest} holds generation {previous.generation}, newer than {m.generation}.")
+        if previous.generation == m.generation:
+            return previous  # published already: nothing to copy
+    for segment in m.segments:  # immutable, and named uniquely within one index: copied once
+        if not (dest / segment.file).is_file():
+            _copy_file(source.index_dir / segment.file, dest / segment.file)
     store = _STORE_COPY.format(gen=m.generation)
     _copy_store(source.index_dir / m.store_file, dest / store)
-    published = replace(m, store_file=store, retired=())
+    published = replace(m, store_file=store, retired=(), published_from=str(source.index_dir.resolve()))
     if previous is not None:
         # (file, first generation without it): a reader of an earlier generation may still need it
         retired = [*previous.retired, *((f, m.generation) for f in sorted(previous.files - published.files))]
         retired = [(f, g) for f, g in retired if f not in published.files]
         recent = sorted({g for _, g in retired}, reverse=True)[:keep]
         held = held_generations(dest)
-        kept = [(f, g) for f, g in retired if g in recent or any(h < g for h in held)]
-        for name in {f for f, _ in retired} - {f for f, _ in kept}:
-            (dest / name).unlink(missing_ok=True)
-        published = replace(published, retired=tuple(dict.fromkeys(kept)))
+        published = replace(
+            published,
+            retired=tuple(dict.fromkeys((f, g) for f, g in retired if g in recent or any(h < g for h in held))),
+        )
+    fsync_path(dest)  # the copies' names are on disk before the manifest names them
     published.write(dest)
+    _sweep(dest, published.files | {f for f, _ in published.retired})
     return published
+
+
+def _current(dest: Path) -> Manifest | None:
+    try:
+        return Manifest.read(dest)
+    except IndexNotFoundError:
+        return None
+    except EgovQAError as exc:  # a damaged copy: its files are swept after the next swap
+        logger.warning("The published copy in %s is unreadable (%s); publishing afresh", dest, exc)
+        return None
+
+
+def _sweep(dest: Path, keep: set[str]) -> None:
+    """Delete index files in ``dest`` that no manifest names (retired ones, those of a crashed publish)."""
+    for path in dest.iterdir():
+        name = path.name
+        for suffix in (".tmp", "-journal", "-wal", "-shm"):
+            name = name.removesuffix(suffix)
+        if _INDEX_FILE.fullmatch(name) and (name not in keep or path.name != name):
+            path.unlink(missing_ok=True)
 
 
 def _copy_file(source: Path, target: Path) -> None:

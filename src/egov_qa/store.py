@@ -14,6 +14,7 @@ import os
 import re
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -498,6 +499,7 @@ class IndexWriter:
         self.index_dir, self.dimension, self._compact = index_dir, dimension, compact
         live = base.manifest if base is not None else current
         self.generation = live.generation + 1 if live else max([0, *self._generations_on_disk()]) + 1
+        self.index_id = live.index_id if live is not None and live.index_id else uuid.uuid4().hex
         self._retired = self._sweep(live)
         self._segments: list[Segment] = list(base.manifest.segments) if base is not None else []
         self._new_ids: list[np.ndarray] = []
@@ -782,6 +784,7 @@ class IndexWriter:
             analyzer=ANALYZER_VERSION,
             units_version=UNITS_VERSION,
             retired=tuple(self._retired),
+            index_id=self.index_id,
         )
         manifest.write(self.index_dir)
         self._committed = True
