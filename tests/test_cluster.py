@@ -62,6 +62,8 @@ def cluster() -> Iterator[Any]:
     """A head and one more node (one CPU each) started with Ray's own cluster utilities."""
     from ray.cluster_utils import Cluster
 
+    shared("regulations_id", "pdf_core_egov")  # skip before starting anything when the data is absent
+
     nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
     nodes.add_node(num_cpus=1)
     yield nodes

@@ -13,7 +13,9 @@ message and the index stays as it was.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -98,6 +100,10 @@ class EmbedWorker:
         """Load the model."""
         self.embedder = _worker_embedder(spec, threads)
 
+    def ready(self) -> bool:
+        """Return once the model is loaded."""
+        return True
+
     def embed(
         self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
     ) -> tuple[np.ndarray, list[UnitVectors | None]]:
@@ -172,6 +178,10 @@ class RayCluster:
 
         actor = ray.remote(EmbedWorker).options(num_cpus=self.options.cpus_per_worker, max_restarts=0)
         idle = deque(actor.remote(self.spec, self.options.cpus_per_worker) for _ in range(self.workers))
+        started = time.perf_counter()
+        with contextlib.suppress(RayActorError, WorkerCrashedError):  # a worker lost already is dropped below
+            ray.get([worker.ready.remote() for worker in idle])
+        loaded = time.perf_counter()
         size = self.options.batch_size
         todo = deque((i, min(i + size, len(texts))) for i in range(0, len(texts), size))
         running: dict[Any, tuple[Any, tuple[int, int]]] = {}
@@ -205,6 +215,11 @@ class RayCluster:
             for worker in _workers(idle, running):
                 ray.kill(worker)
         assert vectors is not None
+        seconds = time.perf_counter() - loaded
+        logger.info(
+            "Embedded %d chunks on %d Ray worker(s) in %.1f s (%.1f chunks/s), after %.1f s loading the model",
+            len(texts), self.workers, seconds, len(texts) / seconds, loaded - started,
+        )  # fmt: skip
         return vectors, units
 
 
