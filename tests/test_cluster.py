@@ -116,7 +116,7 @@ def test_the_ray_ingest_on_two_nodes_builds_the_local_ingests_index(
 
 
 def test_a_worker_node_killed_mid_ingest_costs_only_its_batch(
-    cluster: Any, local_index: Path, tmp_path: Path, e5_models_dir: Path
+    cluster: Any, local_index: Path, tmp_path: Path, e5_models_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = Settings(models_dir=e5_models_dir)
     doomed = cluster.add_node(num_cpus=1)
@@ -130,7 +130,8 @@ def test_a_worker_node_killed_mid_ingest_costs_only_its_batch(
 
     report = build_index(
         _corpus(tmp_path), tmp_path / "ix", settings=settings, progress=progress,
-        cluster=ClusterOptions(address=cluster.address, batch_size=8),
+        cluster=ClusterOptions(address=cluster.address, batch_size=4),
     )  # fmt: skip
     assert killed.is_set() and sorted(report.added) == sorted(SLICE)
+    assert "An embedding worker was lost" in caplog.text  # the node died with work in hand
     _same_index(local_index, tmp_path / "ix", settings)
