@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import sqlite3
 from dataclasses import replace
@@ -20,12 +19,11 @@ from pathlib import Path
 
 from egov_qa.errors import EgovQAError, IndexNotFoundError
 from egov_qa.manifest import Manifest, fsync_path
-from egov_qa.store import IndexReader, held_generations, write_lock
+from egov_qa.store import IndexReader, held_generations, index_file, write_lock
 
 logger = logging.getLogger(__name__)
 
 _STORE_COPY = "store-{gen}.sqlite"
-_INDEX_FILE = re.compile(r"(?:seg-\d+-\d+\.faiss|store-\d+\.sqlite|vectors-\d+\.faiss)")
 
 
 def publish_index(index_dir: str | Path, dest: str | Path, *, keep: int = 1) -> Manifest:
@@ -107,10 +105,8 @@ def _current(dest: Path) -> Manifest | None:
 def _sweep(dest: Path, keep: set[str]) -> None:
     """Delete index files in ``dest`` that no manifest names (retired ones, those of a crashed publish)."""
     for path in dest.iterdir():
-        name = path.name
-        for suffix in (".tmp", "-journal", "-wal", "-shm"):
-            name = name.removesuffix(suffix)
-        if _INDEX_FILE.fullmatch(name) and (name not in keep or path.name != name):
+        owner = index_file(path.name)
+        if owner is not None and (owner not in keep or path.name != owner):  # a copy has no side files to keep
             path.unlink(missing_ok=True)
 
 

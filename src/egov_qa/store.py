@@ -39,6 +39,19 @@ _READER_LOCK = ".reader-{gen}.lock"
 _OPEN_ATTEMPTS = 20
 _INDEX_FILE = re.compile(r"(?:vectors|store|seg)-(\d+)[-.]")
 _SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def index_file(name: str) -> str | None:
+    """Return the index file a file of this name belongs to, or None when it is not an index file.
+
+    That is the file itself, the store of a SQLite side file, or the file a temporary copy is of.
+    """
+    base = name
+    for suffix in (".tmp", *_SQLITE_SIDE_FILES):
+        base = base.removesuffix(suffix)
+    return base if _INDEX_FILE.match(base) else None
+
+
 _TABLES = ("documents", "chunks", "regulations")
 # Every row carries the generation that added it and the one that removed it (NULL: still there);
 # a reader of generation G sees the rows added at or before G and not removed by G. Those two
@@ -301,13 +314,16 @@ class IndexReader:
         """Return those of (chunk id, score) ``rows`` whose chunk this generation holds, in order."""
         if not self.generational or not rows:
             return rows
-        live: set[int] = set()
-        for i in range(0, len(rows), 500):  # SQLite caps the parameters of one statement
-            part = [chunk_id for chunk_id, _ in rows[i : i + 500]]
-            live.update(
-                r[0] for r in self._query(f"SELECT id FROM chunks WHERE id IN ({','.join('?' * len(part))})", part)[1]
-            )
+        live = {r[0] for r in self._rows_of("SELECT id FROM chunks WHERE id IN ({})", [i for i, _ in rows])}
         return [row for row in rows if row[0] in live]
+
+    def _rows_of(self, sql: str, ids: Sequence[int]) -> list[tuple[Any, ...]]:
+        """Run ``sql``, whose ``{}`` takes a list of ids, over ``ids`` 500 at a time (SQLite caps the parameters)."""
+        rows: list[tuple[Any, ...]] = []
+        for i in range(0, len(ids), 500):
+            part = list(ids[i : i + 500])
+            rows += self._query(sql.format(",".join("?" * len(part))), part)[1]
+        return rows
 
     def lexical_scores(self, terms: Sequence[str], ids: Sequence[int]) -> dict[int, float]:
         """Return the BM25 score of each of ``ids`` that matches any of ``terms`` (others are absent).
@@ -331,11 +347,7 @@ class IndexReader:
         """Return the evidence-unit vectors kept at ingest for those of chunk ``ids`` that have them."""
         if not ids or not self._has_units or self.manifest.units_version != UNITS_VERSION:
             return {}
-        rows: list[tuple[Any, ...]] = []
-        for i in range(0, len(ids), 500):  # SQLite caps the parameters of one statement
-            part = ids[i : i + 500]
-            marks = ",".join("?" * len(part))
-            rows += self._query(f"SELECT id, units FROM chunks WHERE units IS NOT NULL AND id IN ({marks})", part)[1]
+        rows = self._rows_of("SELECT id, units FROM chunks WHERE units IS NOT NULL AND id IN ({})", ids)
         dimension = self.manifest.model.dimension
         try:
             return {int(i): UnitVectors.from_bytes(blob, dimension) for i, blob in rows}
@@ -619,10 +631,8 @@ class IndexWriter:
         self._unreadable = on_disk if live is None else set()
         keep |= self._unreadable
         for p in self.index_dir.iterdir():
-            name = p.name
-            for side in _SQLITE_SIDE_FILES:
-                name = name.removesuffix(side)
-            if _INDEX_FILE.match(p.name) and name not in keep:
+            owner = index_file(p.name)
+            if owner is not None and (owner not in keep or p.name.endswith(".tmp")):
                 p.unlink(missing_ok=True)
         return retired
 
