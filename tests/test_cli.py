@@ -154,3 +154,11 @@ def test_add_and_remove_update_the_corpus_and_the_index(runner: CliRunner, corpu
     result = runner.invoke(main, ["remove", "Catatan-MPP-baru.md", "--corpus", str(corpus), "--index", str(ix)])
     assert result.exit_code == 0 and "removed 1" in result.stdout
     assert not (corpus / "Catatan-MPP-baru.md").exists()
+
+
+def test_ingest_ray_does_not_take_the_corpus_for_an_address(runner: CliRunner, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    result = runner.invoke(main, ["ingest", "--ray", str(corpus), "--index", str(tmp_path / "ix")])
+    assert result.exit_code == 2
+    assert "put the corpus before it" in result.output and not (tmp_path / "ix").exists()

@@ -166,6 +166,11 @@ def ingest(
     cluster = None
     if ray_address is not None:
         address = None if ray_address == _LOCAL_RAY else ray_address
+        if address is not None and Path(address).exists():
+            raise click.UsageError(
+                f"--ray took {address!r} as the Ray cluster's address; put the corpus before it "
+                f"(egov-qa ingest {address} --ray), or write --ray=ADDRESS"
+            )
         cluster = ClusterOptions(address=address, workers=ray_workers, batch_size=ray_batch)
     with _errors():
         try:
