@@ -1,4 +1,7 @@
-"""Ingest on a real multi-node Ray cluster on this machine, with the real model, against the local ingest."""
+"""Ingest on a real multi-node Ray cluster on this machine, with the real model, against the local ingest.
+
+The fast tests here need no cluster: what is refused before one is reached.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,6 @@ from egov_qa.store import IndexReader
 
 from .conftest import shared
 
-pytestmark = pytest.mark.slow
 ray = pytest.importorskip("ray", reason="the cluster extra is not installed: pip install 'egov-qa[cluster]'")
 
 SLICE = (
@@ -100,6 +102,7 @@ def local_index(tmp_path_factory: pytest.TempPathFactory, e5_models_dir: Path) -
     return folder / "ix"
 
 
+@pytest.mark.slow
 def test_the_ray_ingest_on_two_nodes_builds_the_local_ingests_index(
     cluster: Any, local_index: Path, tmp_path: Path, e5_models_dir: Path
 ) -> None:
@@ -115,6 +118,7 @@ def test_the_ray_ingest_on_two_nodes_builds_the_local_ingests_index(
     assert again.chunks_embedded == 0 and len(again.unchanged) == len(SLICE)  # incremental by content hash
 
 
+@pytest.mark.slow
 def test_a_worker_node_killed_mid_ingest_costs_only_its_batch(
     cluster: Any, local_index: Path, tmp_path: Path, e5_models_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -135,3 +139,34 @@ def test_a_worker_node_killed_mid_ingest_costs_only_its_batch(
     assert killed.is_set() and sorted(report.added) == sorted(SLICE)
     assert "An embedding worker was lost" in caplog.text  # the node died with work in hand
     _same_index(local_index, tmp_path / "ix", settings)
+
+
+def test_an_unreachable_address_fails_at_once_and_leaves_no_index(tmp_path: Path, fake_settings: Settings) -> None:
+    from egov_qa import EgovQAError
+
+    with pytest.raises(EgovQAError, match=r"Cannot reach a Ray cluster at '127\.0\.0\.1:1'.*ray start --head"):
+        build_index(_docs_folder(tmp_path), tmp_path / "ix", settings=fake_settings,
+                    cluster=ClusterOptions(address="127.0.0.1:1"))  # fmt: skip
+    assert not (tmp_path / "ix" / "manifest.json").exists()
+
+
+def test_an_embedder_registered_in_this_process_only_is_refused(
+    tmp_path: Path, fake_settings: Settings, use_embedder: Any
+) -> None:
+    from egov_qa import ConfigError
+    from egov_qa.embedding import FakeEmbedder
+
+    class Mine(FakeEmbedder):
+        name, backend = "mine", "custom"
+
+    use_embedder(Mine())
+    with pytest.raises(ConfigError, match="registered or built in this process only"):
+        build_index(_docs_folder(tmp_path), tmp_path / "ix", model="mine", settings=fake_settings,
+                    cluster=ClusterOptions())  # fmt: skip
+
+
+def _docs_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Pelayanan publik diawasi oleh Ombudsman.", encoding="utf-8")
+    return folder

@@ -1,10 +1,12 @@
 """Bulk ingest on a Ray cluster (the optional extra: ``pip install 'egov-qa[cluster]'``).
 
-The driver lists the corpus files. Ray tasks read and clean them, a batch of files each, and cut
-the new and changed documents into chunks. An actor pool embeds the chunks, one model per actor,
-loaded on its machine the same offline way as a local ingest (from the models folder). Results
-stream back to the driver, whose one index writer keeps the local ingest's guarantees: the
-incremental update by content hash, the lock, the atomic swap, the skip reasons.
+The driver lists the corpus files. Ray tasks read and clean them, a batch of files each (the
+corpus must be at the same path on every node), and cut the new and changed documents into
+chunks. An actor pool embeds the chunks, one model per actor, loaded on its machine the same
+offline way as a local ingest (from the models folder), and checked to be the driver's build.
+Batches come back as they are done; then the driver's one index writer stores everything, as
+after a local ingest's embedding, with its guarantees: the incremental update by content hash,
+the lock, the atomic swap, the skip reasons.
 
 A lost worker (its node killed or gone) costs its batch: tasks are retried by Ray on another
 node, and a lost actor's batch goes to the actors left. With none left, the ingest fails with a
@@ -13,8 +15,8 @@ message and the index stays as it was.
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import socket
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -66,6 +68,9 @@ class ModelSpec:
     models_dir: str
 
 
+_START_TIMEOUT = 300  # seconds for the workers to load the model
+_MAX_LOSSES = 3  # workers a batch may lose before the ingest fails
+
 _worker_models: dict[tuple[ModelSpec, int], Embedder] = {}
 
 
@@ -81,6 +86,11 @@ def _worker_embedder(spec: ModelSpec, threads: int) -> Embedder:
 
 def read_files(paths: Sequence[str], root: str) -> CorpusRead:
     """Read and clean corpus files (a Ray task): what :func:`egov_qa.corpus.read_corpus` does for each."""
+    if not Path(root).is_dir():
+        raise CorpusError(
+            f"The corpus folder {root} is not on the Ray node {socket.gethostname()}: every node reads the corpus "
+            f"at the same path (a shared folder)"
+        )
     out = CorpusRead()
     for path in paths:
         read_file(Path(path), Path(root), out)
@@ -100,9 +110,9 @@ class EmbedWorker:
         """Load the model."""
         self.embedder = _worker_embedder(spec, threads)
 
-    def ready(self) -> bool:
-        """Return once the model is loaded."""
-        return True
+    def ready(self) -> str:
+        """Return the loaded model's fingerprint (the driver checks it is its own)."""
+        return self.embedder.fingerprint()
 
     def embed(
         self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
@@ -127,16 +137,19 @@ class RayCluster:
             raise ConfigError("Ingesting on Ray needs the optional extra: pip install 'egov-qa[cluster]'") from exc
         self._ray = ray
         if not ray.is_initialized():
+            address = self.options.address
+            if address and address != "auto":
+                _reachable(address)  # ray.init would wait for an unreachable address for ever
             try:
                 ray.init(
-                    address=self.options.address or None, include_dashboard=False, log_to_driver=False,
-                    configure_logging=False,
-                )  # fmt: skip
+                    address=address or "local", include_dashboard=False, log_to_driver=False, configure_logging=False
+                )
             except (ConnectionError, RuntimeError, ValueError) as exc:
-                raise EgovQAError(f"Cannot reach a Ray cluster at {self.options.address!r}: {exc}") from exc
+                raise EgovQAError(f"Cannot reach a Ray cluster at {address!r}: {exc}") from exc
             self._started = True
         cpus = int(ray.cluster_resources().get("CPU", 1))  # type: ignore[no-untyped-call]
-        self.workers = self.options.workers or max(1, cpus // self.options.cpus_per_worker)
+        fit = max(1, cpus // max(1, self.options.cpus_per_worker))
+        self.workers = min(self.options.workers or fit, fit)  # more would wait for CPUs that never come free
         logger.info("Ingesting on Ray: %d CPU(s), %d embedding worker(s)", cpus, self.workers)
         return self
 
@@ -145,16 +158,32 @@ class RayCluster:
         if self._started:
             self._ray.shutdown()
 
+    def _get(self, refs: list[Any]) -> list[Any]:
+        """Return tasks' results; a task's own error is raised as itself (not wrapped in Ray's)."""
+        from ray.exceptions import RayTaskError
+
+        try:
+            return list(self._ray.get(refs))
+        except RayTaskError as exc:
+            cause = exc.cause if isinstance(exc.cause, Exception) else None
+            if isinstance(cause, EgovQAError):
+                raise cause from None
+            raise EgovQAError(f"A Ray task failed: {cause or exc}") from None
+
     def read(self, root: Path) -> CorpusRead:
-        """Read and clean every corpus file below ``root`` in Ray tasks; the result is in file order."""
+        """Read and clean every corpus file below ``root`` in Ray tasks; the result is in file order.
+
+        The workers read the same path: the corpus must be on every node, at the same place.
+        """
+        root = root.resolve()
         if not root.is_dir():
             raise CorpusError(f"No corpus folder at {root}. Create it and put .txt/.md/.html/.pdf/.jsonl files in it.")
         files = [str(p) for p in corpus_files(root)]
         task = self._ray.remote(read_files).options(max_retries=3)
-        size = self.options.files_per_task
+        size = max(1, self.options.files_per_task)
         refs = [task.remote(files[i : i + size], str(root)) for i in range(0, len(files), size)]
         out = CorpusRead()
-        for part in self._ray.get(refs):
+        for part in self._get(refs):
             out.documents += part.documents
             out.skipped += part.skipped
             out.notes += part.notes
@@ -163,27 +192,64 @@ class RayCluster:
     def cut(self, jobs: Sequence[tuple[Document, ChunkParams]]) -> list[Cut]:
         """Cut documents into chunks in Ray tasks; the result is in the documents' order."""
         task = self._ray.remote(cut_documents).options(max_retries=3)
-        size = self.options.files_per_task
+        size = max(1, self.options.files_per_task)
         refs = [task.remote(list(jobs[i : i + size]), self.spec) for i in range(0, len(jobs), size)]
-        return [cut for part in self._ray.get(refs) for cut in part]
+        return [cut for part in self._get(refs) for cut in part]
+
+    def _start_workers(self, fingerprint: str) -> deque[Any]:
+        """Start the embedding pool; return the workers whose model loaded and is the driver's."""
+        ray = self._ray
+        actor = ray.remote(EmbedWorker).options(num_cpus=self.options.cpus_per_worker, max_restarts=0)
+        workers = [actor.remote(self.spec, self.options.cpus_per_worker) for _ in range(self.workers)]
+        checks = {worker.ready.remote(): worker for worker in workers}
+        done, pending = ray.wait(list(checks), num_returns=len(checks), timeout=_START_TIMEOUT)
+        ready: deque[Any] = deque()
+        errors: list[str] = []
+        for ref in done:
+            try:
+                theirs = ray.get(ref)
+            except Exception as exc:  # noqa: BLE001 - whatever stopped the model loading on that node
+                errors.append(str(getattr(exc, "cause", None) or exc).strip().splitlines()[-1])
+                continue
+            if theirs != fingerprint:
+                ray.kill(checks[ref])
+                errors.append(f"a worker's model is another build (fingerprint {theirs}, here {fingerprint})")
+                continue
+            ready.append(checks[ref])
+        for ref in pending:
+            ray.kill(checks[ref])
+        if pending:
+            logger.warning("%d embedding worker(s) did not start within %d s", len(pending), _START_TIMEOUT)
+        if not ready:
+            why = "; ".join(dict.fromkeys(errors)) or f"none started within {_START_TIMEOUT} s (are CPUs free?)"
+            raise EgovQAError(f"No embedding worker could start on the Ray cluster: {why}")
+        for error in dict.fromkeys(errors):
+            logger.warning("An embedding worker could not start: %s", error)
+        return ready
 
     def embed(
-        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], progress: Progress | None = None
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        fingerprint: str,
+        progress: Progress | None = None,
     ) -> tuple[np.ndarray, list[UnitVectors | None]]:
-        """Embed chunk inputs on the actor pool, batches streaming back as they are done."""
+        """Embed chunk inputs on the actor pool; batches come back as they are done, in any order.
+
+        A worker lost with a batch in hand passes the batch on to the others; a batch that loses
+        :data:`_MAX_LOSSES` workers (it crashes them) fails the ingest.
+        """
         if not texts:
             return np.zeros((0, 0), dtype=np.float32), []
         ray = self._ray
-        from ray.exceptions import RayActorError, WorkerCrashedError
+        from ray.exceptions import ObjectLostError, RayActorError, WorkerCrashedError
 
-        actor = ray.remote(EmbedWorker).options(num_cpus=self.options.cpus_per_worker, max_restarts=0)
-        idle = deque(actor.remote(self.spec, self.options.cpus_per_worker) for _ in range(self.workers))
         started = time.perf_counter()
-        with contextlib.suppress(RayActorError, WorkerCrashedError):  # a worker lost already is dropped below
-            ray.get([worker.ready.remote() for worker in idle])
+        idle = self._start_workers(fingerprint)
         loaded = time.perf_counter()
-        size = self.options.batch_size
+        size = max(1, self.options.batch_size)
         todo = deque((i, min(i + size, len(texts))) for i in range(0, len(texts), size))
+        losses: dict[tuple[int, int], int] = {}
         running: dict[Any, tuple[Any, tuple[int, int]]] = {}
         vectors: np.ndarray | None = None
         units: list[UnitVectors | None] = [None] * len(texts)
@@ -198,10 +264,14 @@ class RayCluster:
                 worker, (lo, hi) = running.pop(ref)
                 try:
                     batch, pooled = ray.get(ref)
-                except (RayActorError, WorkerCrashedError) as exc:  # its node died: the batch goes to another
-                    logger.warning(
-                        "An embedding worker was lost (%s); its %d chunk(s) are embedded again", exc, hi - lo
-                    )
+                except (RayActorError, WorkerCrashedError, ObjectLostError) as exc:  # its node died, or it crashed
+                    losses[(lo, hi)] = losses.get((lo, hi), 0) + 1
+                    if losses[(lo, hi)] >= _MAX_LOSSES:
+                        raise EgovQAError(
+                            f"Chunks {lo}-{hi - 1} of this ingest crashed {_MAX_LOSSES} embedding workers; the index "
+                            f"was not changed. The last error: {exc}"
+                        ) from None
+                    logger.warning("An embedding worker was lost (%s); its %d chunk(s) go to another", exc, hi - lo)
                     todo.appendleft((lo, hi))
                     continue
                 if vectors is None:
@@ -221,6 +291,19 @@ class RayCluster:
             len(texts), self.workers, seconds, len(texts) / seconds, loaded - started,
         )  # fmt: skip
         return vectors, units
+
+
+def _reachable(address: str) -> None:
+    """Raise EgovQAError unless something listens at a Ray address ("host:port")."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=5):
+            return
+    except (OSError, ValueError) as exc:
+        raise EgovQAError(
+            f"Cannot reach a Ray cluster at {address!r} ({exc}). Give the address `ray start --head` printed "
+            f"(host:port), or --ray alone to start one on this machine."
+        ) from None
 
 
 def _workers(idle: deque[Any], running: dict[Any, tuple[Any, tuple[int, int]]]) -> Iterator[Any]:

@@ -13,10 +13,10 @@ import numpy as np
 
 from egov_qa.chunking import ChunkParams
 from egov_qa.cluster import ClusterOptions, ModelSpec, RayCluster
-from egov_qa.config import DEFAULT_MODEL, Settings
+from egov_qa.config import BACKEND_ST, BACKENDS, DEFAULT_MODEL, Settings
 from egov_qa.corpus import CorpusRead, read_corpus
-from egov_qa.embedding import Embedder, embed_pooled, load_embedder
-from egov_qa.errors import EgovQAError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from egov_qa.embedding import FAKE_MODEL, Embedder, embed_pooled, load_embedder
+from egov_qa.errors import ConfigError, EgovQAError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from egov_qa.evidence import chunk_units
 from egov_qa.evidence_vectors import UnitVectors
 from egov_qa.manifest import LastIngest, Manifest, ModelInfo
@@ -143,7 +143,13 @@ def build_index(
             if cluster is None:
                 job = _Job(embedder, params, progress, started, recut)
                 return _ingest(index_dir, None if full else base, current, _collect(docs), job)
-            spec = ModelSpec(embedder.name, getattr(embedder, "backend", None), str(settings.models_dir))
+            backend = getattr(embedder, "backend", None)
+            if backend not in (*BACKENDS, FAKE_MODEL):
+                raise ConfigError(
+                    f"A Ray ingest loads the model by name on every worker; {embedder.name!r} is an embedder "
+                    f"registered or built in this process only. Use the default model, or one on {BACKEND_ST}."
+                )
+            spec = ModelSpec(embedder.name, backend, str(settings.models_dir))
             with RayCluster(cluster, spec) as ray_cluster:
                 read = ray_cluster.read(Path(docs)) if isinstance(docs, str | Path) else _collect(docs)
                 job = _Job(embedder, params, progress, started, recut, ray_cluster)
@@ -208,7 +214,7 @@ def _embed(
 
     texts, text_spans = [inputs[i] for i in missing], [spans[i] for i in missing]
     if job.cluster is not None:
-        fresh, fresh_units = job.cluster.embed(texts, text_spans, progress=tick)
+        fresh, fresh_units = job.cluster.embed(texts, text_spans, job.embedder.fingerprint(), progress=tick)
     else:
         fresh, fresh_units = embed_pooled(job.embedder, texts, text_spans, progress=tick)
     vectors = np.zeros((len(inputs), job.embedder.dimension), dtype=np.float32)
