@@ -162,3 +162,8 @@ def test_ingest_ray_does_not_take_the_corpus_for_an_address(runner: CliRunner, t
     result = runner.invoke(main, ["ingest", "--ray", str(corpus), "--index", str(tmp_path / "ix")])
     assert result.exit_code == 2
     assert "put the corpus before it" in result.output and not (tmp_path / "ix").exists()
+
+
+def test_ray_options_without_ray_are_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["ingest", str(tmp_path), "--ray-workers", "2", "--index", str(tmp_path / "ix")])
+    assert result.exit_code == 2 and "go with --ray" in result.output

@@ -38,6 +38,7 @@ from egov_qa import (
 from egov_qa.cli_output import answer_record, hit_record, print_answer, print_hit, print_info, print_report
 
 _LOCAL_RAY = "local"
+_RAY_BATCH = 16
 _INDEX_HELP = "Index folder [env EGOV_QA_INDEX_DIR; default index/]."
 _MODE_HELP = "hybrid: embeddings + BM25 fused per query; dense: embeddings only; lexical: BM25 only."
 F = TypeVar("F", bound=Callable[..., Any])
@@ -143,7 +144,9 @@ def _progress_bar() -> tuple[Callable[[int, int], None], Callable[[], None]]:
     help="Read, cut and embed on a Ray cluster (pip install 'egov-qa[cluster]'): at ADDRESS, or a local one.",
 )  # fmt: skip
 @click.option("--ray-workers", type=click.IntRange(1), help="Embedding workers on Ray [default: one per CPU].")
-@click.option("--ray-batch", default=16, show_default=True, type=click.IntRange(1), help="Chunks per Ray batch.")
+@click.option(
+    "--ray-batch", default=_RAY_BATCH, show_default=True, type=click.IntRange(1), help="Chunks per Ray batch."
+)
 @click.pass_context
 def ingest(
     ctx: click.Context,
@@ -164,6 +167,8 @@ def ingest(
     click.echo(f"Reading {s.corpus_dir} into {s.index_dir} …", err=True)
     update, close = _progress_bar()
     cluster = None
+    if ray_address is None and (ray_workers is not None or ray_batch != _RAY_BATCH):
+        raise click.UsageError("--ray-workers and --ray-batch go with --ray")
     if ray_address is not None:
         address = None if ray_address == _LOCAL_RAY else ray_address
         if address is not None and Path(address).exists():
