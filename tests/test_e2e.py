@@ -204,7 +204,9 @@ def test_ask_in_both_languages_and_add_an_article(server: str, tmp_path: Path) -
         page.get_by_text("Korpus / Corpus").click()
         upload = tmp_path / "mpp-digital.md"
         upload.write_text(ARTICLE, encoding="utf-8")
-        page.locator("input[type=file]").set_input_files(str(upload))
+        # the file's name shows before its upload is done: wait for the server's answer to the upload itself
+        with page.expect_response(lambda r: "upload_file" in r.url and r.request.method == "PUT"):
+            page.locator("input[type=file]").set_input_files(str(upload))
         expect(page.get_by_text("mpp-digital.md")).to_be_visible()  # uploaded before the form is sent
         page.get_by_role("button", name="Tambahkan dan perbarui indeks").click()
         expect(page.get_by_text("Indeks diperbarui:")).to_be_visible()
