@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
-import re
 import shutil
 import statistics
 import sys
@@ -29,25 +27,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_core import DATA, ROOT, machine
+from bench_core import DATA, ROOT, LoggedSeconds, machine
 from egov_qa import ClusterOptions, Settings, build_index, load_embedder
 
 VARIANTS = ("local", "ray_2_workers", "ray_1_worker")
 # the e-government regulations shipped as PDFs, but for the three largest (1.6-1.9 MB): ten files
 SLICE = sorted(p for p in (DATA / "regulations_id" / "pdf_core_egov").glob("*.pdf") if p.stat().st_size < 600_000)
-
-
-class EmbeddingTimes(logging.Handler):
-    """Keeps the embedding phase's time that the Ray ingest logs (the model already loaded in each worker)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seconds: list[float] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        match = re.search(r"Embedded \d+ chunks on \d+ Ray worker\(s\) in ([\d.]+) s", record.getMessage())
-        if match:
-            self.seconds.append(float(match.group(1)))
 
 
 def corpus(folder: Path) -> Path:
@@ -73,9 +58,8 @@ def main() -> int:
     options = {"ray_2_workers": ClusterOptions(workers=2), "ray_1_worker": ClusterOptions(workers=1)}
     seconds: dict[str, list[float]] = {v: [] for v in VARIANTS}
     embedding: dict[str, list[float]] = {v: [] for v in VARIANTS if v != "local"}
-    times = EmbeddingTimes()
-    logging.getLogger("egov_qa").addHandler(times)
-    logging.getLogger("egov_qa").setLevel(logging.INFO)
+    # the embedding phase's time the Ray ingest logs (the model already loaded in each worker)
+    times = LoggedSeconds(r"Embedded \d+ chunks on \d+ Ray worker\(s\) in ([\d.]+) s").listen()
     chunks = 0
     with tempfile.TemporaryDirectory(prefix="egov-cluster-") as tmp:
         docs = corpus(Path(tmp) / "corpus")

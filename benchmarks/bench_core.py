@@ -14,8 +14,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import os
 import platform
+import re
 import statistics
 import sys
 import tempfile
@@ -65,6 +67,26 @@ LATENCY_QUERIES = (
     "Can residents print their own population documents?",
     "What sanctions apply to officials who neglect public service standards?",
 )
+
+
+class LoggedSeconds(logging.Handler):
+    """Keeps the seconds egov-qa logs in messages matching ``pattern`` (its one group: the seconds)."""
+
+    def __init__(self, pattern: str) -> None:
+        super().__init__()
+        self.pattern = re.compile(pattern)
+        self.seconds: list[float] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = self.pattern.search(record.getMessage())
+        if match:
+            self.seconds.append(float(match.group(1)))
+
+    def listen(self) -> LoggedSeconds:
+        """Attach to egov-qa's logger (at INFO) and return itself."""
+        logging.getLogger("egov_qa").addHandler(self)
+        logging.getLogger("egov_qa").setLevel(logging.INFO)
+        return self
 
 
 def machine() -> dict[str, Any]:

@@ -30,7 +30,6 @@ import argparse
 import gc
 import hashlib
 import json
-import logging
 import os
 import re
 import resource
@@ -46,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from bench_core import ROOT, machine
+from bench_core import ROOT, LoggedSeconds, machine
 from egov_qa import Document, Settings, build_index, load_index
 from egov_qa.embedding import FakeEmbedder
 from egov_qa.manifest import FORMAT_VERSION
@@ -227,19 +226,6 @@ def _ann_data(chunks: int, n_queries: int) -> tuple[np.ndarray, np.ndarray]:
     return _mixture(chunks, centres, rng), _mixture(n_queries, centres, rng)
 
 
-class _Timings(logging.Handler):
-    """Keeps the HNSW build times egov-qa logs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seconds: list[float] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        match = re.search(r"Built the HNSW graph over \d+ vectors in ([\d.]+) s", record.getMessage())
-        if match:
-            self.seconds.append(float(match.group(1)))
-
-
 def ann(chunks: int, n_queries: int) -> dict[str, Any]:
     from egov_qa import vector_segments as segments
 
@@ -250,9 +236,7 @@ def ann(chunks: int, n_queries: int) -> dict[str, Any]:
         "min_chunks": segments.HNSW_MIN,
     }}  # fmt: skip
     if not (ix / "manifest.json").is_file():
-        timings = _Timings()
-        logging.getLogger("egov_qa").addHandler(timings)
-        logging.getLogger("egov_qa").setLevel(logging.INFO)
+        timings = LoggedSeconds(r"Built the HNSW graph over \d+ vectors in ([\d.]+) s").listen()
         docs = (Document(f"c{i:07d}", f"Potongan v{i} tentang layanan publik.") for i in range(chunks))
         start = time.perf_counter()
         build_index(docs, ix, embedder=TableEmbedder(passages, queries), settings=_SETTINGS)
