@@ -47,11 +47,16 @@ class Settings:
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
     model: str | None = None
-    models_dir: Path = Path("~/.cache/egov-qa/models")
+    models_dir: Path = field(default_factory=lambda: _default_models_dir(os.environ))
     backend: str | None = None
     allowed_hosts: tuple[str, ...] = ()
     admin_password: str | None = field(default=None, repr=False)
     server_address: str | None = None
+
+    def __post_init__(self) -> None:
+        # "~/models" given in code or in a .env file: the user's folder, not a folder named "~" here
+        for name in ("corpus_dir", "index_dir", "models_dir"):
+            object.__setattr__(self, name, Path(getattr(self, name)).expanduser())
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
