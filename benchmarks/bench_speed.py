@@ -21,7 +21,9 @@ Parts:
   all 197 regulations; ONNX, built once under benchmarks/results/cache/), for questions never
   asked before (a cold ask), then again (warm): the index as built, whose evidence units were
   pooled at ingest, against a copy of it without them (the units embedded per question, as
-  before). One fresh process per variant and round, alternating.
+  before); and the team-made English questions about the regulations, whose units are embedded
+  per question (``--against SRC``: also with another egov-qa's source, e.g. a worktree of an
+  older commit). One fresh process per variant and round, alternating.
 """
 
 from __future__ import annotations
@@ -185,7 +187,18 @@ def quantisation(settings: Settings, rounds: int) -> dict[str, Any]:
     return out
 
 
-def cold(settings: Settings, rounds: int, n_questions: int) -> dict[str, Any]:
+def english_questions() -> list[str]:
+    """The team-made English questions about the regulations (all in the 20k index): Q&A and known-item."""
+    out = []
+    for name, key in (("regulation_questions.jsonl", "question"), ("regulations_known_item.jsonl", "query")):
+        for line in (ROOT / "benchmarks" / "data" / name).read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if row["language"] == "en":
+                out.append(row[key])
+    return out
+
+
+def cold(settings: Settings, rounds: int, n_questions: int, against: Path | None) -> dict[str, Any]:
     import shutil
     import sqlite3
 
@@ -203,14 +216,21 @@ def cold(settings: Settings, rounds: int, n_questions: int) -> dict[str, Any]:
     shutil.copytree(folder, bare)
     with sqlite3.connect(bare / Manifest.read(bare).store_file) as db:
         db.execute("UPDATE chunks SET units = NULL")
-    questions = tydi_data()[1][:n_questions]
-    variants = {"units_kept_at_ingest": folder, "units_embedded_per_question": bare}
+    sets = {"id": tydi_data()[1][:n_questions], "en": english_questions()}
+    # (index, source, language): an English question embeds its units whatever the index kept
+    variants: dict[str, tuple[Path, Path | None, str]] = {
+        "units_kept_at_ingest": (folder, None, "id"),
+        "units_embedded_per_question": (bare, None, "id"),
+        "english": (folder, None, "en"),
+        **({"english_against": (folder, against, "en")} if against else {}),
+    }
     ms: dict[str, dict[str, list[float]]] = {v: {"cold": [], "warm": []} for v in variants}
     for r in range(rounds):
-        for name, path in variants.items():
+        for name, (path, src, language) in variants.items():
+            env = {**os.environ, **({"PYTHONPATH": str(src)} if src else {})}
             done = subprocess.run(
-                [sys.executable, "-c", ASK_CHILD, str(path), json.dumps(questions)],
-                capture_output=True, text=True, check=True,
+                [sys.executable, "-c", ASK_CHILD, str(path), json.dumps(sets[language])],
+                capture_output=True, text=True, check=True, env=env,
             )  # fmt: skip
             out = json.loads(done.stdout)
             for kind in ("cold", "warm"):
@@ -224,15 +244,21 @@ def cold(settings: Settings, rounds: int, n_questions: int) -> dict[str, Any]:
         name: {f"{kind}_ms_p{p}": pct(v[kind], p) for kind in ("cold", "warm") for p in (50, 95)}
         for name, v in ms.items()
     }
-    return {
+    result = {
         "chunks": report.total_chunks,
         "documents": report.total_documents,
-        "questions": len(questions),
+        "questions": {language: len(qs) for language, qs in sets.items()},
         "rounds": rounds,
+        "against": str(against) if against else None,
         "summary": summary,
         "cold_p50_ratio_embedded_over_kept": summary["units_embedded_per_question"]["cold_ms_p50"]
         / summary["units_kept_at_ingest"]["cold_ms_p50"],
     }
+    if against:
+        result["english_cold_p50_ratio_against_over_this"] = (
+            summary["english_against"]["cold_ms_p50"] / summary["english"]["cold_ms_p50"]
+        )
+    return result
 
 
 def main() -> int:
@@ -241,6 +267,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "speed.json")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--questions", type=int, default=100, help="cold: TyDi QA-id valid questions per round")
+    parser.add_argument(
+        "--against", type=Path, help="cold: also time English questions on the egov-qa whose src/ this is"
+    )
     args = parser.parse_args()
     if args.part != "cli" and not DATA.is_dir():
         print(f"shared data not found at {DATA}", file=sys.stderr)
@@ -251,7 +280,7 @@ def main() -> int:
     if args.part == "cli":
         results["cli"] = cli(args.rounds, settings)
     elif args.part == "cold":
-        results["cold"] = cold(settings, args.rounds, args.questions)
+        results["cold"] = cold(settings, args.rounds, args.questions, args.against)
     elif args.part == "quantisation":
         results["quantisation"] = quantisation(settings, args.rounds)
     else:
