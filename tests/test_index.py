@@ -363,37 +363,6 @@ def test_a_search_embeds_only_the_question_when_the_index_kept_unit_vectors(
     assert english.language == "en" and counting.passages, "an English question has its units embedded"
 
 
-@pytest.mark.parametrize("language", ["en", "id"])
-def test_units_embedded_per_question_are_summed_with_their_neighbours_for_english_only(
-    tmp_path: Path, unpooled: UnpooledEmbedder, language: str
-) -> None:
-    """English: the units alone are embedded, a unit with its neighbours is their token-weighted sum.
-
-    Indonesian (on an engine that cannot pool): each unit with its neighbours is embedded too.
-    """
-    build_index(DOCS, tmp_path / "ix")
-    index = load_index(tmp_path / "ix")
-    question = "Who issues the electronic ID card (e-KTP)?"
-    result = index.search(question, top_k=3, highlight=False)
-    qvec = index.embedder.embed_queries([question])[0]
-    unpooled.passages.clear()
-    units, sent, ctx = index.unit_cosines(result.hits, qvec, language)
-    texts = [[h.text[a:b] for a, b in us] for h, us in zip(result.hits, units, strict=True)]
-    assert all(len(t) >= 2 for t in texts), "the test needs passages of several units"
-    flat = [t for per in texts for t in per]
-    if language == "id":
-        assert len(unpooled.passages) > len(flat) and set(flat) < set(unpooled.passages)
-        return
-    assert sorted(unpooled.passages) == sorted(flat), "only the units are embedded"
-    for per, s, c in zip(texts, sent, ctx, strict=True):
-        vecs = FakeEmbedder().embed_passages(per)
-        weights = np.asarray(FakeEmbedder().count_tokens(per), dtype=np.float32)[:, None]
-        for i in range(len(per)):
-            near = (vecs[max(0, i - 1) : i + 2] * weights[max(0, i - 1) : i + 2]).sum(axis=0)
-            assert np.isclose(c[i], near @ qvec / np.linalg.norm(near), atol=1e-5)
-        assert np.allclose(s, vecs @ qvec, atol=1e-5)
-
-
 def test_unit_vectors_kept_at_ingest_score_as_the_units_embedded_alone_for_the_fake(tmp_path: Path) -> None:
     """The fake "pools" by embedding each unit's text, so both paths must agree exactly."""
     pooled_dir, plain_dir = tmp_path / "pooled", tmp_path / "plain"

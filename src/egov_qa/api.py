@@ -251,7 +251,7 @@ class Index:
         kept at ingest where the index has them, else (and for English) embedded now and cached.
         """
         stored = self._kept_units(hits, language)
-        return unit_cosines(self.embedder, query_vec, hits, self._sentence_vectors, stored, language)
+        return unit_cosines(self.embedder, query_vec, hits, self._sentence_vectors, stored)
 
     def _kept_units(self, hits: Sequence[Hit], language: str) -> dict[int, UnitVectors]:
         # pooled from Indonesian passages' token states, a unit's vector matches Indonesian questions as

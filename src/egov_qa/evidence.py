@@ -1,12 +1,11 @@
 """The evidence scorer: which sentences of the retrieved passages answer the question, scored with the model.
 
 One scorer for ``search`` and ``ask``: every passage is cut into units (sentences; overlong
-ones such as tables and lists into lines or word windows); each unit, and each unit with its
-neighbours, is compared with the question, and the learned sentence scorer
-(:mod:`egov_qa.answer_model`) combines those cosines with the passage's, the question's words
-found, what the question type asks for, position and length. A passage's highlights are its
-best unit and a runner-up within a small margin; the answer's evidence is the best units across
-passages. Unit vectors come from the index, pooled
+ones such as tables and lists into lines or word windows); the model embeds each unit and each
+unit with its neighbours, and the learned sentence scorer (:mod:`egov_qa.answer_model`) combines
+those cosines with the passage's, the question's words found, what the question type asks for,
+position and length. A passage's highlights are its best unit and a runner-up within a small margin; the
+answer's evidence is the best units across passages. Unit vectors come from the index, pooled
 from each chunk's token states at ingest (no model call); an index or engine without them has
 them embedded on demand and kept in a bounded cache, since the same passages come back.
 """
@@ -140,15 +139,11 @@ def unit_cosines(
     hits: Sequence[Hit],
     cache: SentenceVectors,
     stored: Mapping[int, UnitVectors] | None = None,
-    language: str = "id",
 ) -> tuple[list[list[Span]], list[np.ndarray], list[np.ndarray]]:
     """Cut every hit into evidence units; return them with the cosines of each unit and of it with its neighbours.
 
     A hit whose unit vectors were ``stored`` at ingest (pooled from its token states) costs no
-    model call, and a unit with its neighbours is their token-weighted sum. The others' units are
-    embedded here, one batch for all of them; each unit with its neighbours is embedded as well
-    for an Indonesian question (what the Indonesian scorer measured best with), summed from the
-    units for an English one (half the time, and NTREX-128 measured no worse).
+    model call; the others' units are embedded here, one batch for all of them.
     """
     units = [evidence_units(h.text, h.sentences) for h in hits]
     stored = stored or {}
@@ -160,18 +155,13 @@ def unit_cosines(
             sent[k], ctx[k] = vectors.cosines(query_vec)
     todo = [k for k in range(len(hits)) if sent[k] is None]
     groups = [(hits[k].chunk_id, "units", [hits[k].text[s:e] for s, e in units[k]]) for k in todo]
-    unit_vecs = unit_vectors(embedder, groups, cache)
-    if language == "en":
-        for k, (_, _, texts), vecs in zip(todo, groups, unit_vecs, strict=True):
-            tokens = np.maximum(np.asarray(embedder.count_tokens(texts), dtype=np.float32), 1.0)
-            sent[k], ctx[k] = UnitVectors(vecs, tokens).cosines(query_vec)
-    else:
-        ctx_groups = [
-            (hits[k].chunk_id, "context", [_context(hits[k].text, units[k], i) for i in range(len(units[k]))])
-            for k in todo
-        ]
-        for k, s_vecs, c_vecs in zip(todo, unit_vecs, unit_vectors(embedder, ctx_groups, cache), strict=True):
-            sent[k], ctx[k] = s_vecs @ query_vec, c_vecs @ query_vec
+    ctx_groups = [
+        (hits[k].chunk_id, "context", [_context(hits[k].text, units[k], i) for i in range(len(units[k]))]) for k in todo
+    ]
+    for k, s_vecs, c_vecs in zip(
+        todo, unit_vectors(embedder, groups, cache), unit_vectors(embedder, ctx_groups, cache), strict=True
+    ):
+        sent[k], ctx[k] = s_vecs @ query_vec, c_vecs @ query_vec
     return (
         units,
         [v if v is not None else np.zeros(0) for v in sent],
@@ -200,7 +190,7 @@ def score_units(
     unit vectors kept at ingest, by chunk id.
     """
     model = model or load_answer_model()
-    units, sent, ctx = unit_cosines(embedder, query_vec, hits, cache, stored, language)
+    units, sent, ctx = unit_cosines(embedder, query_vec, hits, cache, stored)
     gap = model.english_gap if language == "en" else 0.0
     cands = candidates(
         question, groups, [h.text for h in hits], [h.rank for h in hits], units, sent, ctx, dense, gap, language
