@@ -199,6 +199,24 @@ def bench_latency(emb: SentenceTransformerEmbedder, index_dir: Path, repeats: in
     }
 
 
+def search_latency(
+    index: egov_qa.Index, queries: list[str], rounds: int, variants: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """p50 and p95 of ``Index.search`` (top 10, no highlights) per variant (its arguments), alternating per query."""
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    index.search(queries[0], highlight=False)  # warm: facets, chunk map, FTS pages
+    for _ in range(rounds):
+        for q in queries:
+            for name, arguments in variants.items():
+                t = time.perf_counter()
+                index.search(q, top_k=10, highlight=False, **arguments)
+                times[name].append((time.perf_counter() - t) * 1000)
+    out: dict[str, Any] = {"queries": len(queries), "rounds": rounds}
+    for name, values in times.items():
+        out[name] = {"p50_ms": round(float(np.median(values)), 1), "p95_ms": round(float(np.percentile(values, 95)), 1)}
+    return out
+
+
 def ranking_metrics(ranked: Sequence[Sequence[str]], gold: Sequence[str]) -> dict[str, float]:
     means = mean_metrics((r, frozenset({g})) for r, g in zip(ranked, gold, strict=True))
     return {**{k: means[k] for k in ("R@1", "R@10", "MRR@10")}, "n": len(gold)}

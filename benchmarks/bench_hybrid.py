@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from bench_core import DATA, ROOT, machine, ntrex_data, tydi_data
+from bench_core import DATA, ROOT, machine, ntrex_data, search_latency, tydi_data
 from egov_qa import DEFAULT_FUSION, Document, FusionWeights, Index, Mode, build_index, detect_language, load_index
 from egov_qa.corpus.pdf import paged_document
 from egov_qa.embedding import SentenceTransformerEmbedder, load_embedder
@@ -192,18 +192,8 @@ def known_items() -> dict[str, Queries]:
 
 
 def latency(index: Index, queries: list[str], rounds: int) -> dict[str, Any]:
-    """Median and p95 time of Index.search without highlights, dense and hybrid alternated per query."""
-    times: dict[str, list[float]] = {"dense": [], "hybrid": []}
-    index.search(queries[0], mode="hybrid", highlight=False)  # warm: facets, chunk map, FTS pages
-    for _ in range(rounds):
-        for q in queries:
-            for mode in ("dense", "hybrid"):
-                t = time.perf_counter()
-                index.search(q, top_k=10, mode=mode, highlight=False)  # type: ignore[arg-type]
-                times[mode].append((time.perf_counter() - t) * 1000)
-    out: dict[str, Any] = {"queries": len(queries), "rounds": rounds}
-    for mode, values in times.items():
-        out[mode] = {"p50_ms": round(float(np.median(values)), 1), "p95_ms": round(float(np.percentile(values, 95)), 1)}
+    """Median and p95 time of Index.search without highlights, dense and hybrid (the fixed vote) alternated."""
+    out = search_latency(index, queries, rounds, {"dense": {"mode": "dense"}, "hybrid": {"fusion": DEFAULT_FUSION}})
     out["hybrid_over_dense_p50"] = round(out["hybrid"]["p50_ms"] / out["dense"]["p50_ms"], 3)
     return out
 

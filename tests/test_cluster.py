@@ -91,7 +91,10 @@ def _same_index(local: Path, other: Path, settings: Settings) -> None:
     assert lowest >= 0.9999, lowest
     a, b = load_index(local, settings=settings), load_index(other, settings=settings)
     for question in QUESTIONS:
-        first_a, first_b = a.search(question, top_k=1, highlight=False)[0], b.search(question, top_k=1, highlight=False)[0]
+        first_a, first_b = (
+            a.search(question, top_k=1, highlight=False)[0],
+            b.search(question, top_k=1, highlight=False)[0],
+        )
         assert (first_a.doc_id, first_a.text) == (first_b.doc_id, first_b.text), question
 
 

@@ -465,8 +465,9 @@ def test_a_new_splitter_cuts_again_and_keeps_the_vectors_of_unchanged_chunks(
     assert any("cut again" in n.reason and f"{first.total_chunks} kept their vectors" in n.reason for n in report.notes)
     assert json.loads((ix / "manifest.json").read_text())["chunking"]["splitter_version"] == SPLITTER_VERSION
     after = load_index(ix, settings=fake_settings).search("perizinan OSS", top_k=3)
-    assert [(h.doc_id, h.text, round(h.score, 5)) for h in after] == [
-        (h.doc_id, h.text, round(h.score, 5)) for h in before
+    # the same vectors: the same cosines (BM25's statistics count the removed rows until they are swept)
+    assert [(h.doc_id, h.text, round(h.dense_score or 0.0, 5)) for h in after] == [
+        (h.doc_id, h.text, round(h.dense_score or 0.0, 5)) for h in before
     ]
     with pytest.raises(IndexMismatchError, match="--full"):  # a budget of one's own choosing still asks for --full
         build_index(corpus, ix, settings=fake_settings, params=ChunkParams(max_tokens=64))

@@ -103,7 +103,9 @@ def test_two_processes_serve_one_generation_while_a_third_publishes_the_next(
     stop = tmp_path / "stop"
     env = {**os.environ, "EGOV_QA_MODEL": "fake"}
     servers = [
-        subprocess.Popen([sys.executable, "-c", _SERVE, str(dest), str(tmp_path / f"serve{i}.json"), str(stop)], env=env)
+        subprocess.Popen(
+            [sys.executable, "-c", _SERVE, str(dest), str(tmp_path / f"serve{i}.json"), str(stop)], env=env
+        )
         for i in range(2)
     ]
     try:

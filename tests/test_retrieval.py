@@ -12,7 +12,7 @@ from egov_qa import Document, Settings, build_index, load_index
 from egov_qa.errors import QueryError
 from egov_qa.filters import Facets, Filters, document_facets
 from egov_qa.manifest import MANIFEST_NAME
-from egov_qa.search import FusionWeights, lexical_query, lexical_weight
+from egov_qa.search import DEFAULT_FUSION, FusionWeights, lexical_query, lexical_weight
 
 DOCS = [
     Document(
@@ -74,7 +74,9 @@ def test_hybrid_puts_the_regulation_named_first_and_keeps_both_scores(index_dir:
     assert {h.doc_id for h in dense} == {h.doc_id for h in hybrid}
     top = hybrid[0]
     assert top.dense_score is not None and top.lexical_score is not None
-    assert top.score > top.dense_score  # the lexical side and the reference bonus were added
+    # the fixed vote used before the learned fusion: the reference bonus added to the cosine
+    voted = index.search("aturan UU 25/2009", mode="hybrid", top_k=4, fusion=DEFAULT_FUSION)
+    assert voted[0].doc_id == "uu-pelayanan" and voted[0].score > (voted[0].dense_score or 0.0)
     # with every lexical weight at zero, hybrid ranks exactly like dense
     off = index.search("aturan UU 25/2009", mode="hybrid", top_k=4, fusion=FusionWeights(0.0, 0.0, 0.0))
     assert [h.chunk_id for h in off] == [h.chunk_id for h in dense]
@@ -126,6 +128,8 @@ def test_regulation_type_and_year_come_from_its_opening_not_from_a_citation() ->
     assert document_facets("UU 25 Tahun 2009", {}, "isi") == Facets(doc_type="UU", year=2009, reference="uu_25_2009")
     article = "SPBE diatur dalam Peraturan Presiden Nomor 95 Tahun 2018 tentang SPBE."
     assert document_facets("SPBE", {"date": "2025-02-10"}, article) == Facets(year=2025)
+    cited = "Warga dapat mengadu melalui SP4N-LAPOR sesuai UU 25/2009 dan PP 96/2012."
+    assert document_facets("Kanal Pengaduan", {}, cited) == Facets(), "an abbreviation in capitals is a citation"
 
 
 def test_updates_and_removals_reach_the_lexical_index(tmp_path: Path, fake_settings: Settings) -> None:

@@ -45,7 +45,9 @@ def _rows(ix: Path, sql: str) -> list[tuple]:
         return db.execute(sql).fetchall()
 
 
-def test_an_ingest_writes_one_new_segment_and_appends_to_the_same_store(tmp_path: Path, fake_settings: Settings) -> None:
+def test_an_ingest_writes_one_new_segment_and_appends_to_the_same_store(
+    tmp_path: Path, fake_settings: Settings
+) -> None:
     ix, docs = tmp_path / "ix", [_doc(i) for i in range(6)]
     build_index(docs, ix, settings=fake_settings)
     first = Manifest.read(ix)
@@ -127,11 +129,13 @@ def test_a_segment_that_lost_over_a_third_of_its_chunks_is_rewritten(tmp_path: P
     build_index([_doc(i) for i in range(6)], ix, settings=fake_settings)
     build_index([_doc(i) for i in range(1, 6)], ix, settings=fake_settings)
     assert [(s.file, s.count, s.dead) for s in Manifest.read(ix).segments] == [
-        ("seg-1-0.faiss", 4, 1), ("seg-2-0.faiss", 2, 0)
+        ("seg-1-0.faiss", 4, 1),
+        ("seg-2-0.faiss", 2, 0),
     ]
     build_index([_doc(i) for i in range(2, 6)], ix, settings=fake_settings)  # 2 of 4 gone: rewritten alone
     assert [(s.file, s.count, s.dead) for s in Manifest.read(ix).segments] == [
-        ("seg-4-1.faiss", 2, 0), ("seg-2-0.faiss", 2, 0)
+        ("seg-4-1.faiss", 2, 0),
+        ("seg-2-0.faiss", 2, 0),
     ]
     assert [d for d, _ in _hits(load_index(ix, settings=fake_settings), "kata3unik", "lexical")][:1] == ["d3.txt"]
 

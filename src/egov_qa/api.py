@@ -18,6 +18,7 @@ from egov_qa.errors import QueryError
 from egov_qa.evidence import Scoring, SentenceVectors, score_units, unit_cosines, with_highlights
 from egov_qa.evidence_vectors import UnitVectors
 from egov_qa.filters import Facets, Filters, IndexFacets, document_facets
+from egov_qa.fusion import FusionCandidates, fusion_rows
 from egov_qa.language import detect_language
 from egov_qa.manifest import Manifest
 from egov_qa.records import Answer, Article, Document, Hit, SearchResult
@@ -25,11 +26,11 @@ from egov_qa.regulation import Regulation, parse_regulation
 from egov_qa.regulation.chunks import unit_text
 from egov_qa.regulation.cite import CitationQuery, citation_query
 from egov_qa.search import (
-    DEFAULT_FUSION,
     MODES,
     NO_LEXICAL,
     FusionWeights,
     Mode,
+    hybrid_signals,
     lexical_query,
     lookup,
     make_hits,
@@ -90,7 +91,8 @@ class Index:
             mode: ``"hybrid"`` (default: embeddings and BM25 fused per query), ``"dense"``
                 (embeddings only) or ``"lexical"`` (BM25 only).
             filters: keep only documents of these types, years, sources or categories.
-            fusion: hybrid weights (default: the measured ones).
+            fusion: rank hybrid results by the fixed vote used before the learned fusion, with these
+                weights (default: the learned fusion, see :mod:`egov_qa.fusion`).
             query_vector: the query already embedded with ``self.embedder.embed_queries`` (for
                 evaluations that embed a batch of queries at once); default: embedded here.
 
@@ -103,6 +105,25 @@ class Index:
             return result
         scoring = self._score(query, result, query_vec)
         return replace(result, hits=tuple(with_highlights(result.hits, scoring.units)))
+
+    def fusion_candidates(self, query: str, *, query_vector: np.ndarray | None = None) -> FusionCandidates:
+        """Return what the learned fusion ranks for ``query``: every hybrid candidate with its features.
+
+        For training and inspecting the ranking (``benchmarks/train_fusion.py``): the rows are
+        those :func:`egov_qa.search.rank` scores, in the order of ``chunk_ids``.
+        """
+        text = query.strip()
+        if not any(ch.isalnum() for ch in text):
+            raise QueryError("Empty query: type a question or some keywords. (Pertanyaan kosong: ketik pertanyaan.)")
+        language = detect_language(text)
+        text, _ = self._fit(text)
+        query_vec = self.embedder.embed_queries([text])[0] if query_vector is None else query_vector
+        lexical = lexical_query(query, language) if self._reader.has_lexical else NO_LEXICAL
+        signals = hybrid_signals(self._reader, query_vec, lexical, named=self._named(lexical.references))
+        if self._chunk_docs is None:
+            self._chunk_docs = self._reader.chunk_documents()
+        docs = tuple(self._chunk_docs[i] for i in signals.ids)
+        return FusionCandidates(language, tuple(signals.ids), docs, fusion_rows(signals, query_vec))
 
     def _retrieve(
         self,
@@ -139,7 +160,7 @@ class Index:
             language=language,
             mode=mode,
             k=top_k,
-            weights=fusion or DEFAULT_FUSION,
+            weights=fusion,
             allowed=allowed,
             named=self._named(lexical.references) if mode == "hybrid" else None,
         )

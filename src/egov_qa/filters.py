@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -72,12 +73,12 @@ def document_facets(title: str, metadata: Mapping[str, Any], head: str) -> Facet
     a title that starts with one ("UU 25 Tahun 2009"), or an upper-case one near the top of the
     text ("PERATURAN PRESIDEN ... NOMOR 95 TAHUN 2018"); without a declared type it also gives
     the type and year (PERPRES, 2018). An article that merely cites a regulation in its first
-    sentence is not a regulation.
+    sentence ("... sesuai UU 25/2009") is not a regulation.
     """
     doc_type = meta_text(metadata, *TYPE_KEYS)
     year_text = meta_text(metadata, "year", "tahun") or meta_text(metadata, *DATE_KEYS)[:4]
     opening = [r for r in references(title) if r.start == 0]
-    opening += [r for r in references(head[:300]) if head[r.start : r.end].isupper()]
+    opening += [r for r in references(head[:300]) if _heading(head[r.start : r.end])]
     if not doc_type and opening:
         doc_type = opening[0].kind.upper()
     if not year_text.isdigit() and opening:
@@ -89,6 +90,11 @@ def document_facets(title: str, metadata: Mapping[str, Any], head: str) -> Facet
         category=meta_text(metadata, "category", "kategori", "categories"),
         reference=opening[0].token if opening else "",
     )
+
+
+def _heading(cited: str) -> bool:
+    """Tell a regulation's own heading ("... NOMOR 95 TAHUN 2018") from a cited abbreviation ("UU 25/2009")."""
+    return cited.isupper() and any(len(word) >= 4 for word in re.findall(r"[A-Z]+", cited))
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from typing import Literal
 import numpy as np
 
 from egov_qa.analysis import STOPWORDS, WORD, analyze, is_acronym, references, word_terms
+from egov_qa.fusion import CANDIDATES_PER_SIDE, FusionModel, Signals, fusion_rows, load_fusion_model
 from egov_qa.glossary import Glossary, load_glossary
 from egov_qa.highlight import sentence_spans
 from egov_qa.records import Hit, Location
@@ -117,6 +118,41 @@ def _top(pairs: Sequence[tuple[int, float]], allowed: set[int] | None, n: int) -
     return [(i, s) for i, s in pairs if allowed is None or i in allowed][:n]
 
 
+def hybrid_signals(
+    reader: IndexReader,
+    query_vec: np.ndarray,
+    lexical: LexicalQuery,
+    *,
+    allowed: set[int] | None = None,
+    named: set[int] | None = None,
+    units: bool = True,
+    n: int = CANDIDATES_PER_SIDE,
+) -> Signals:
+    """Return the hybrid candidates (the dense and lexical top lists and the named chunks) with both sides' scores.
+
+    ``units``: read the candidates' evidence-unit vectors too (what the learned fusion scores).
+    """
+    limit = None if allowed is not None else n  # filtered: rank every match, then keep the allowed
+    dense_top = _top(reader.dense_all(query_vec) if allowed is not None else reader.search(query_vec, n), allowed, n)
+    lex_top = _top(reader.lexical_search(lexical.terms, limit), allowed, n)
+    dense, lex = dict(dense_top), dict(lex_top)
+    named = {i for i in named or () if allowed is None or i in allowed}
+    missing_dense = [i for i in (*lex, *named) if i not in dense]
+    if missing_dense:
+        dense.update(zip(missing_dense, map(float, reader.vectors_of(missing_dense) @ query_vec), strict=True))
+    lex.update(reader.lexical_scores(lexical.terms, [i for i in dense if i not in lex]))
+    ids = list(dense)
+    return Signals(
+        ids=ids,
+        dense=np.asarray([dense[i] for i in ids], dtype=np.float64),
+        lexical=np.asarray([lex.get(i, 0.0) for i in ids], dtype=np.float64),
+        dense_top=[i for i, _ in dense_top],
+        lexical_top=[i for i, _ in lex_top],
+        named=frozenset(named),
+        units=reader.unit_vectors_of(ids) if units else {},
+    )
+
+
 def rank(
     reader: IndexReader,
     query_vec: np.ndarray,
@@ -125,38 +161,42 @@ def rank(
     language: str,
     mode: Mode,
     k: int,
-    weights: FusionWeights = DEFAULT_FUSION,
+    weights: FusionWeights | None = None,
     allowed: set[int] | None = None,
     named: set[int] | None = None,
+    model: FusionModel | None = None,
 ) -> list[Ranked]:
     """Return the ``k`` best chunks for ``mode``, best first.
 
     ``allowed`` restricts the chunk ids; ``named`` holds the chunks of the documents that the
     question names by reference (a regulation asked for by its number): in hybrid mode they are
-    candidates and get the reference bonus.
+    candidates. Hybrid mode ranks with the learned fusion (``model``, default the shipped one);
+    given ``weights``, with the fixed vote used before it (see :class:`FusionWeights`).
     """
-    n = max(CANDIDATES, k)
+    n = max(CANDIDATES if weights is not None or mode != "hybrid" else CANDIDATES_PER_SIDE, k)
     limit = None if allowed is not None else n  # filtered: rank every match, then keep the allowed
     if mode == "lexical":
         found = _top(reader.lexical_search(lexical.terms, limit), allowed, k)
         return [Ranked(i, s, lexical=s) for i, s in found]
-    dense_top = _top(reader.dense_all(query_vec) if allowed is not None else reader.search(query_vec, n), allowed, n)
     if mode == "dense":
-        return [Ranked(i, s, dense=s) for i, s in dense_top[:k]]
-    lex_top = _top(reader.lexical_search(lexical.terms, limit), allowed, n)
-    dense, lex = dict(dense_top), dict(lex_top)
-    named = {i for i in named or () if allowed is None or i in allowed}
-    missing_dense = [i for i in (*lex, *named) if i not in dense]
-    if missing_dense:
-        dense.update(zip(missing_dense, map(float, reader.vectors_of(missing_dense) @ query_vec), strict=True))
-    lex.update(reader.lexical_scores(lexical.terms, [i for i in dense if i not in lex]))  # for Hit.lexical_score
-    w = lexical_weight(lexical, language, weights)
-    vote = lex_top[0][0] if lex_top else None  # the lexical side's best passage
-    out = []
-    for i, d in dense.items():
-        score = d + (w if i == vote else 0.0) + (weights.reference if i in named else 0.0)
-        out.append(Ranked(i, score, dense=d, lexical=lex.get(i, 0.0)))
-    out.sort(key=lambda r: (-r.score, r.chunk_id))
+        found = reader.dense_all(query_vec) if allowed is not None else reader.search(query_vec, n)
+        return [Ranked(i, s, dense=s) for i, s in _top(found, allowed, k)]
+    signals = hybrid_signals(reader, query_vec, lexical, allowed=allowed, named=named, units=weights is None, n=n)
+    if weights is not None:
+        w = lexical_weight(lexical, language, weights)
+        vote = signals.lexical_top[0] if signals.lexical_top else None  # the lexical side's best passage
+        scores = signals.dense + np.asarray(
+            [(w if i == vote else 0.0) + (weights.reference if i in signals.named else 0.0) for i in signals.ids]
+        )
+    else:
+        learned = (model or load_fusion_model()).scores(fusion_rows(signals, query_vec), language)
+        scores = learned if learned is not None else signals.dense
+    out = [
+        Ranked(i, float(score), dense=float(d), lexical=float(lx))
+        for i, score, d, lx in zip(signals.ids, scores, signals.dense, signals.lexical, strict=True)
+    ]
+    first = signals.named if weights is None else frozenset()  # the vote's reference bonus is in its score
+    out.sort(key=lambda r: (r.chunk_id not in first, -r.score, r.chunk_id))
     return out[:k]
 
 
