@@ -12,6 +12,9 @@ cross-entropy with the chunks of its relevant document. The L2 strength is chose
 splits (FacQA valid; NusaX valid, by row and by passage),
 never on the sets the benchmark reports (TyDi QA-id valid, FacQA test, NTREX, Tatoeba, the
 regulations). Rows are cached in benchmarks/results/cache/fusion-*.npz; --fresh collects again.
+``--ablation`` also ranks the development sets' candidates (the same rows search scores) with
+the model, with one trained without the sentence features, and with documents scored by their
+best chunk plus a share of their second (results in fusion_training.json).
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from typing import Any
 import numpy as np
 
 from answer_data import CACHE, NUSAX_GROUP, nusax_grouped, open_index
-from bench_core import DATA, ROOT, machine, tydi_data
-from bench_hybrid import Queries, facqa, nusax, tydi_questions
+from bench_core import DATA, ROOT, machine, ntrex_data, tydi_data
+from bench_hybrid import Queries, facqa, nusax, tatoeba, tydi_questions
 from egov_qa import Index
 from egov_qa.config import BACKEND_ONNX
 from egov_qa.embedding import load_embedder
@@ -82,13 +85,26 @@ class Collected:
                  meta=np.asarray(json.dumps(meta)))  # fmt: skip
         return cls(rows, labels, docs, [r for _, r in queries])
 
-    def metrics(self, weights: np.ndarray | None, column: str = "dense") -> dict[str, float]:
-        """Document R@1, R@10, MRR@10 when candidates are ranked by ``weights`` (None: by one feature)."""
+    def metrics(self, weights: np.ndarray | None, column: str = "dense", share: float = 0.0) -> dict[str, float]:
+        """Document R@1, R@10, MRR@10 when candidates are ranked by ``weights`` (None: by one feature).
+
+        ``share`` > 0 ranks documents by their best chunk's probability (a softmax over the
+        question's candidates) plus that share of their second best's, instead of by the best alone.
+        """
         col = FUSION_FEATURES.index(column)
 
         def ranked() -> Any:
             for rows, docs, relevant in zip(self.rows, self.docs, self.relevant, strict=True):
                 scores = rows @ weights if weights is not None else rows[:, col]
+                if share:
+                    p = np.exp(scores - scores.max())
+                    per_doc: dict[str, list[float]] = {}
+                    for d, x in zip(docs, p / p.sum(), strict=True):
+                        per_doc.setdefault(d, []).append(float(x))
+                    combined = {d: sorted(v)[-1] + share * (sorted(v)[-2] if len(v) > 1 else 0.0)
+                                for d, v in per_doc.items()}  # fmt: skip
+                    yield sorted(combined, key=lambda d: -combined[d]), relevant
+                    continue
                 order = np.argsort(-scores, kind="stable")
                 yield documents_in_order(docs[i] for i in order), relevant
 
@@ -103,21 +119,68 @@ def grouped(split: str, emb: CachedEmbedder) -> tuple[Index, Queries]:
     return open_index(f"nusax-grouped-{split}", docs, emb), queries
 
 
-def fit(sets: list[Collected], l2: float) -> np.ndarray:
+def fit(sets: list[Collected], l2: float, without: tuple[str, ...] = ()) -> np.ndarray:
+    """Fit one language's weights; the features ``without`` are left out (weight 0)."""
+    keep = np.asarray([name not in without for name in FUSION_FEATURES])
     groups, labels = [], []
     for s in sets:
         for rows, y in zip(s.rows, s.labels, strict=True):
             if y.any() and not y.all():
-                groups.append(rows)
+                groups.append(rows[:, keep])
                 labels.append(y.astype(np.float64))
     weights, _ = fit_listwise(groups, labels, l2)
-    return weights
+    full = np.zeros(len(FUSION_FEATURES))
+    full[keep] = weights
+    return full
+
+
+UNIT_FEATURES = ("unit", "unit_gap", "unit_context", "unit_context_gap")
+
+
+def ablation(
+    emb: CachedEmbedder, train: dict[str, list[Collected]], chosen: dict[str, float], fresh: bool
+) -> dict[str, Any]:
+    """On the development sets' candidates: the model with and without sentence features, and documents
+    ranked by their best chunk against best plus a share of the second."""
+    facqa_docs, facqa_splits = facqa()
+    ntrex_docs, ntrex_q, ntrex_gold = ntrex_data()
+    tatoeba_docs, tatoeba_q = tatoeba()
+    dev = {
+        "tydi_valid": ("id", Collected.gather("tydi-valid", open_index("tydi", tydi_data()[0], emb),
+                                              tydi_questions("valid"), fresh)),
+        "facqa_test": ("id", Collected.gather("facqa-test", open_index("facqa", facqa_docs, emb),
+                                              facqa_splits["test"], fresh)),
+        "ntrex_en_id": ("en", Collected.gather("ntrex", open_index("ntrex", ntrex_docs, emb),
+                                               [(q, frozenset({g})) for q, g in zip(ntrex_q, ntrex_gold, strict=True)],
+                                               fresh)),
+        "tatoeba_en_id": ("en", Collected.gather("tatoeba", open_index("tatoeba", tatoeba_docs, emb), tatoeba_q,
+                                                 fresh)),
+    }  # fmt: skip
+    weights = {lang: fit(sets, chosen[lang]) for lang, sets in train.items()}
+    plain = {lang: fit(sets, chosen[lang], UNIT_FEATURES) for lang, sets in train.items()}
+    out: dict[str, Any] = {}
+    for name, (lang, rows) in dev.items():
+        out[name] = {
+            "dense": rows.metrics(None),
+            "learned": rows.metrics(weights[lang]),
+            "learned_without_sentence_features": rows.metrics(plain[lang]),
+            **{f"documents_best_plus_{share}_of_second": rows.metrics(weights[lang], share=share)
+               for share in (0.25, 0.5, 1.0)},
+        }  # fmt: skip
+        print(f"  {name}: {json.dumps(out[name])}", flush=True)
+    return out
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", action="store_true", help=f"write {MODEL_FILE.relative_to(ROOT)}")
     parser.add_argument("--fresh", action="store_true", help="collect the candidates again")
+    parser.add_argument(
+        "--ablation",
+        action="store_true",
+        help="also measure, on the development sets, without sentence features "
+        "and with documents ranked by more than their best chunk",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "fusion_training.json")
     args = parser.parse_args()
     if not DATA.is_dir():
@@ -161,6 +224,9 @@ def main() -> int:
             "weights": dict(zip(FUSION_FEATURES, map(float, weights), strict=True)),
         }  # fmt: skip
         print(f"  {language}: chosen l2={best_l2}; weights {report['languages'][language]['weights']}", flush=True)
+    if args.ablation:
+        chosen = {lang: report["languages"][lang]["chosen_l2"] for lang in train}
+        report["ablation"] = ablation(emb, train, chosen, args.fresh)
     args.out.write_text(json.dumps(report, indent=2))
     if args.write:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
