@@ -20,6 +20,7 @@ best chunk plus a share of their second (results in fusion_training.json).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -44,18 +45,32 @@ MODEL_FILE = ROOT / "src" / "egov_qa" / "data" / "fusion_model.json"
 L2_GRID = (0.1, 1.0, 10.0, 100.0)
 
 
-def shape(queries: Queries) -> dict[str, Any]:
-    """What cached rows must match to be reused: the features, the candidates per side, the questions."""
-    return {"features": list(FUSION_FEATURES), "per_side": CANDIDATES_PER_SIDE, "n": len(queries)}
+def shape(index: Index, queries: Queries) -> dict[str, Any]:
+    """What cached rows must match to be reused: the code that makes them, the index, the questions."""
+    code = hashlib.sha1(b"".join((ROOT / "src" / "egov_qa" / f).read_bytes() for f in ("fusion.py", "search.py")))
+    return {
+        "features": list(FUSION_FEATURES), "per_side": CANDIDATES_PER_SIDE, "code": code.hexdigest(),
+        "model": index.embedder.fingerprint(), "generation": index.manifest.generation, "n": len(queries),
+    }  # fmt: skip
+
+
+def head_commit() -> str:
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
 
 class Collected:
     """One query set's candidates: per question, its rows, which rows are relevant, and their documents."""
 
     def __init__(
-        self, rows: list[np.ndarray], labels: list[np.ndarray], docs: list[list[str]], relevant: list[frozenset[str]]
+        self,
+        rows: list[np.ndarray],
+        labels: list[np.ndarray],
+        docs: list[list[str]],
+        relevant: list[frozenset[str]],
+        commit: str,
     ) -> None:
         self.rows, self.labels, self.docs, self.relevant = rows, labels, docs, relevant
+        self.commit = commit  # the commit whose code collected the rows
 
     @classmethod
     def gather(cls, name: str, index: Index, queries: Queries, fresh: bool) -> Collected:
@@ -63,12 +78,12 @@ class Collected:
         if path.is_file() and not fresh:
             data = np.load(path, allow_pickle=False)
             meta = json.loads(str(data["meta"]))
-            if meta == {**meta, **shape(queries)}:
+            if meta == {**meta, **shape(index, queries)}:
                 cuts = list(zip(data["bounds"][:-1], data["bounds"][1:], strict=True))
                 every_row, every_label = data["rows"], data["labels"]  # each data[...] reads the file again
                 rows = [every_row[a:b] for a, b in cuts]
                 labels = [every_label[a:b] > 0 for a, b in cuts]
-                return cls(rows, labels, meta["docs"], [frozenset(r) for r in meta["relevant"]])
+                return cls(rows, labels, meta["docs"], [frozenset(r) for r in meta["relevant"]], meta["commit"])
         t = time.perf_counter()
         vectors = index.embedder.embed_queries([q for q, _ in queries])
         rows, labels, docs = [], [], []
@@ -80,10 +95,10 @@ class Collected:
         print(f"  {name}: {len(queries)} questions collected in {time.perf_counter() - t:.0f} s", flush=True)
         bounds = np.cumsum([0, *(len(r) for r in rows)])
         relevant = [sorted(rel) for _, rel in queries]
-        meta = {**shape(queries), "docs": docs, "relevant": relevant}
+        meta = {**shape(index, queries), "docs": docs, "relevant": relevant, "commit": head_commit()}
         np.savez(path, rows=np.vstack(rows), labels=np.concatenate(labels).astype(np.int8), bounds=bounds,
                  meta=np.asarray(json.dumps(meta)))  # fmt: skip
-        return cls(rows, labels, docs, [r for _, r in queries])
+        return cls(rows, labels, docs, [r for _, r in queries], meta["commit"])
 
     def metrics(self, weights: np.ndarray | None, column: str = "dense", share: float = 0.0) -> dict[str, float]:
         """Document R@1, R@10, MRR@10 when candidates are ranked by ``weights`` (None: by one feature).
@@ -229,7 +244,7 @@ def main() -> int:
         report["ablation"] = ablation(emb, train, chosen, args.fresh)
     args.out.write_text(json.dumps(report, indent=2))
     if args.write:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        collected = sorted({c.commit for sets in train.values() for c in sets})
         model = {
             "scorers": scorers,
             "source": {
@@ -237,7 +252,8 @@ def main() -> int:
                 "data": "TyDi QA-id train and FacQA train (Indonesian), NusaX train, by row and by passages of 5 rows "
                 "(English); L2 chosen on "
                 "FacQA valid and NusaX valid; ../shared/data; ONNX engine, hybrid candidates",
-                "commit": commit,
+                "commit": head_commit(),
+                "rows_collected_at": collected,
             },
         }
         MODEL_FILE.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")

@@ -63,7 +63,7 @@ class Linear:
         """Read a model written by the trainer; refuse one made for other features."""
         names = tuple(data["features"])
         if names != tuple(expected):
-            raise ValueError(f"answer model features {names} do not match this egov-qa's {tuple(expected)}")
+            raise ValueError(f"model features {names} do not match this egov-qa's {tuple(expected)}")
         return cls(names, tuple(float(w) for w in data["weights"]), float(data["bias"]))
 
 

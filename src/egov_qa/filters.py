@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -78,7 +77,7 @@ def document_facets(title: str, metadata: Mapping[str, Any], head: str) -> Facet
     doc_type = meta_text(metadata, *TYPE_KEYS)
     year_text = meta_text(metadata, "year", "tahun") or meta_text(metadata, *DATE_KEYS)[:4]
     opening = [r for r in references(title) if r.start == 0]
-    opening += [r for r in references(head[:300]) if _heading(head[r.start : r.end])]
+    opening += [r for r in references(head[:300]) if _heading(head, r.start, r.end)]
     if not doc_type and opening:
         doc_type = opening[0].kind.upper()
     if not year_text.isdigit() and opening:
@@ -92,9 +91,16 @@ def document_facets(title: str, metadata: Mapping[str, Any], head: str) -> Facet
     )
 
 
-def _heading(cited: str) -> bool:
-    """Tell a regulation's own heading ("... NOMOR 95 TAHUN 2018") from a cited abbreviation ("UU 25/2009")."""
-    return cited.isupper() and any(len(word) >= 4 for word in re.findall(r"[A-Z]+", cited))
+def _heading(head: str, start: int, end: int) -> bool:
+    """Tell a regulation's own heading from a citation: in capitals, opening its line, its line all capitals.
+
+    "PERATURAN PRESIDEN ... NOMOR 95 TAHUN 2018" and "UU NO 25/2009 TENTANG PELAYANAN PUBLIK"
+    are headings; "SPBE diatur dalam PERPRES 95/2018" and "UU 25/2009 mengatur ..." are not.
+    """
+    line_start = head.rfind("\n", 0, start) + 1
+    line_end = head.find("\n", end)
+    line = head[line_start : line_end if line_end >= 0 else len(head)]
+    return not head[line_start:start].strip() and line.isupper()
 
 
 @dataclass(frozen=True, slots=True)

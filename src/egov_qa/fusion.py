@@ -95,13 +95,14 @@ def fusion_rows(signals: Signals, query_vec: np.ndarray) -> np.ndarray:
 def _best_units(signals: Signals, query_vec: np.ndarray, dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each candidate's best evidence-unit cosine, and best cosine of a unit with its neighbours.
 
-    A unit with its neighbours pools their tokens (see :meth:`UnitVectors.cosines`); a chunk
-    without unit vectors has its own cosine for both.
+    A unit with its neighbours pools their tokens (see :meth:`UnitVectors.cosines`). Where some
+    candidate has no unit vectors (an index partly built before they were kept), every candidate
+    has its own cosine for both: a mix would favour the chunks that have them.
     """
     best, best_context = dense.copy(), dense.copy()
-    kept = [(k, signals.units[c]) for k, c in enumerate(signals.ids) if c in signals.units and len(signals.units[c])]
-    if not kept:
+    if not signals.ids or not all(len(signals.units.get(c, ())) for c in signals.ids):
         return best, best_context
+    kept = [(k, signals.units[c]) for k, c in enumerate(signals.ids)]
     means = np.vstack([v.means for _, v in kept]).astype(np.float32)
     sums = means * np.concatenate([v.tokens for _, v in kept]).astype(np.float32)[:, None]
     owner = np.repeat(np.arange(len(kept)), [len(v) for _, v in kept])

@@ -269,9 +269,10 @@ class Hit:
     for ``search`` and ``ask``); in an :class:`Answer` also every sentence of the passage that
     the answer cites as evidence. ``terms`` are the offsets of the question's words found in it
     (filled by ``ask``), ``sentences`` of every sentence; ``start``/``end`` locate ``text`` in
-    the document's cleaned text. ``score`` is what the hits are ranked by (in hybrid mode the
-    fused score); ``dense_score`` (cosine) and ``lexical_score`` (BM25) are the sides it was
-    made from.
+    the document's cleaned text. ``score`` is the ranking's score: the cosine in dense mode,
+    BM25 in lexical mode, the learned fusion's score in hybrid mode (not on the cosine's scale;
+    a regulation the question names comes first whatever its score); ``dense_score`` (cosine)
+    and ``lexical_score`` (BM25) are the two sides behind it.
     """
 
     doc_id: str

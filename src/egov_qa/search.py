@@ -1,6 +1,13 @@
 """Retrieval: dense, lexical and hybrid ranking of chunks, and the Hits made from the ranked chunks.
 
-Hybrid search ranks each candidate (the union of the dense and the lexical top lists) by
+Hybrid search takes the union of the dense and the lexical top lists (50 each) and the chunks
+of a regulation the question names, and ranks them with the learned fusion of
+:mod:`egov_qa.fusion`; a search for more than that pool holds appends the next candidates
+after it, so the first results never depend on ``top_k``. The named regulation's chunks come
+first.
+
+Given :class:`FusionWeights`, it ranks instead by the fixed vote used before, over 100
+candidates per side:
 
     dense cosine + w if it is the lexical side's best passage + r if it contains a reference
     named in the question
@@ -173,7 +180,7 @@ def rank(
     candidates. Hybrid mode ranks with the learned fusion (``model``, default the shipped one);
     given ``weights``, with the fixed vote used before it (see :class:`FusionWeights`).
     """
-    n = max(CANDIDATES if weights is not None or mode != "hybrid" else CANDIDATES_PER_SIDE, k)
+    n = max(CANDIDATES, k)
     limit = None if allowed is not None else n  # filtered: rank every match, then keep the allowed
     if mode == "lexical":
         found = _top(reader.lexical_search(lexical.terms, limit), allowed, k)
@@ -181,23 +188,44 @@ def rank(
     if mode == "dense":
         found = reader.dense_all(query_vec) if allowed is not None else reader.search(query_vec, n)
         return [Ranked(i, s, dense=s) for i, s in _top(found, allowed, k)]
-    signals = hybrid_signals(reader, query_vec, lexical, allowed=allowed, named=named, units=weights is None, n=n)
     if weights is not None:
-        w = lexical_weight(lexical, language, weights)
-        vote = signals.lexical_top[0] if signals.lexical_top else None  # the lexical side's best passage
-        scores = signals.dense + np.asarray(
-            [(w if i == vote else 0.0) + (weights.reference if i in signals.named else 0.0) for i in signals.ids]
-        )
-    else:
-        learned = (model or load_fusion_model()).scores(fusion_rows(signals, query_vec), language)
-        scores = learned if learned is not None else signals.dense
-    out = [
+        return _voted(hybrid_signals(reader, query_vec, lexical, allowed=allowed, named=named, units=False, n=n),
+                      lexical, language, weights)[:k]  # fmt: skip
+    model = model or load_fusion_model()
+    learned = language in model.scorers
+    signals = hybrid_signals(reader, query_vec, lexical, allowed=allowed, named=named, units=learned)
+    out = _learned(signals, query_vec, language, model)
+    if k > len(out):  # more than the pool holds: the next candidates, ranked among themselves, after it
+        wider = hybrid_signals(reader, query_vec, lexical, allowed=allowed, named=named, units=learned, n=k)
+        pooled = {r.chunk_id for r in out}
+        out += [r for r in _learned(wider, query_vec, language, model) if r.chunk_id not in pooled]
+    return out[:k]
+
+
+def _learned(signals: Signals, query_vec: np.ndarray, language: str, model: FusionModel) -> list[Ranked]:
+    """Rank candidates by the model (a language it has no weights for: by cosine), named regulations first."""
+    scores = model.scores(fusion_rows(signals, query_vec), language) if language in model.scorers else None
+    out = _ranked(signals, signals.dense if scores is None else scores)
+    out.sort(key=lambda r: (r.chunk_id not in signals.named, -r.score, r.chunk_id))
+    return out
+
+
+def _voted(signals: Signals, lexical: LexicalQuery, language: str, weights: FusionWeights) -> list[Ranked]:
+    """Rank candidates by the fixed vote: cosine, plus w for the lexical side's best, plus r if named."""
+    w = lexical_weight(lexical, language, weights)
+    vote = signals.lexical_top[0] if signals.lexical_top else None  # the lexical side's best passage
+    scores = signals.dense + np.asarray([w if i == vote else 0.0 for i in signals.ids])
+    scores = scores + np.asarray([weights.reference if i in signals.named else 0.0 for i in signals.ids])
+    out = _ranked(signals, scores)
+    out.sort(key=lambda r: (-r.score, r.chunk_id))
+    return out
+
+
+def _ranked(signals: Signals, scores: np.ndarray) -> list[Ranked]:
+    return [
         Ranked(i, float(score), dense=float(d), lexical=float(lx))
         for i, score, d, lx in zip(signals.ids, scores, signals.dense, signals.lexical, strict=True)
     ]
-    first = signals.named if weights is None else frozenset()  # the vote's reference bonus is in its score
-    out.sort(key=lambda r: (r.chunk_id not in first, -r.score, r.chunk_id))
-    return out[:k]
 
 
 def make_hits(reader: IndexReader, ranked: Sequence[Ranked]) -> list[Hit]:
