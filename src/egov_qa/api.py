@@ -112,18 +112,21 @@ class Index:
         For training and inspecting the ranking (``benchmarks/train_fusion.py``): the rows are
         those :func:`egov_qa.search.rank` scores, in the order of ``chunk_ids``.
         """
-        text = query.strip()
-        if not any(ch.isalnum() for ch in text):
-            raise QueryError("Empty query: type a question or some keywords. (Pertanyaan kosong: ketik pertanyaan.)")
-        language = detect_language(text)
-        text, _ = self._fit(text)
-        query_vec = self.embedder.embed_queries([text])[0] if query_vector is None else query_vector
+        _, language, _, query_vec = self._embedded(_checked(query), query_vector)
         lexical = lexical_query(query, language) if self._reader.has_lexical else NO_LEXICAL
         signals = hybrid_signals(self._reader, query_vec, lexical, named=self._named(lexical.references))
-        if self._chunk_docs is None:
-            self._chunk_docs = self._reader.chunk_documents()
-        docs = tuple(self._chunk_docs[i] for i in signals.ids)
+        docs = tuple(self._chunk_documents()[i] for i in signals.ids)
         return FusionCandidates(language, tuple(signals.ids), docs, fusion_rows(signals, query_vec))
+
+    def _embedded(self, text: str, query_vector: np.ndarray | None) -> tuple[str, str, bool, np.ndarray]:
+        """Return a query cut to the model's limit, its language, whether it was cut, and its vector.
+
+        The vector is ``query_vector`` when given, else the cut query embedded.
+        """
+        language = detect_language(text)
+        text, truncated = self._fit(text)
+        query_vec = self.embedder.embed_queries([text])[0] if query_vector is None else query_vector
+        return text, language, truncated, query_vec
 
     def _retrieve(
         self,
@@ -140,17 +143,13 @@ class Index:
             The hits, the query vector, and the citation the query named when that very unit
             (its ayat or huruf too) was found and put first.
         """
-        text = query.strip()
-        if not any(ch.isalnum() for ch in text):
-            raise QueryError("Empty query: type a question or some keywords. (Pertanyaan kosong: ketik pertanyaan.)")
+        text = _checked(query)
         if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
             raise QueryError(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}")
         if mode not in MODES:
             raise QueryError(f"Unknown search mode {mode!r}: use one of {', '.join(MODES)}")
         mode = self._usable_mode(mode)
-        language = detect_language(text)
-        text, truncated = self._fit(text)
-        query_vec = self.embedder.embed_queries([text])[0] if query_vector is None else query_vector
+        text, language, truncated, query_vec = self._embedded(text, query_vector)
         allowed = self._allowed(filters) if filters is not None and filters.active else None
         lexical = lexical_query(query, language) if mode != "dense" else NO_LEXICAL  # no analysis for dense
         ranked = rank(
@@ -198,10 +197,14 @@ class Index:
             self._facets = facets
         return self._facets
 
-    def _chunks_of(self, docs: set[str]) -> set[int]:
+    def _chunk_documents(self) -> dict[int, str]:
+        """Return {chunk id: doc_id} of this generation, read once."""
         if self._chunk_docs is None:
             self._chunk_docs = self._reader.chunk_documents()
-        return {c for c, d in self._chunk_docs.items() if d in docs}
+        return self._chunk_docs
+
+    def _chunks_of(self, docs: set[str]) -> set[int]:
+        return {c for c, d in self._chunk_documents().items() if d in docs}
 
     def _named(self, references: tuple[str, ...]) -> set[int]:
         """Return the chunks of the documents that are the regulations ``references`` name."""
@@ -351,6 +354,14 @@ class Index:
     def close(self) -> None:
         """Release the index files."""
         self._reader.close()
+
+
+def _checked(query: str) -> str:
+    """Return the query stripped; raise QueryError when it holds nothing to search for."""
+    text = query.strip()
+    if not any(ch.isalnum() for ch in text):
+        raise QueryError("Empty query: type a question or some keywords. (Pertanyaan kosong: ketik pertanyaan.)")
+    return text
 
 
 def load_index(

@@ -99,20 +99,18 @@ def _best_units(signals: Signals, query_vec: np.ndarray, dense: np.ndarray) -> t
     candidate has no unit vectors (an index partly built before they were kept), every candidate
     has its own cosine for both: a mix would favour the chunks that have them.
     """
-    best, best_context = dense.copy(), dense.copy()
     if not signals.ids or not all(len(signals.units.get(c, ())) for c in signals.ids):
-        return best, best_context
-    kept = [(k, signals.units[c]) for k, c in enumerate(signals.ids)]
-    means = np.vstack([v.means for _, v in kept]).astype(np.float32)
-    sums = means * np.concatenate([v.tokens for _, v in kept]).astype(np.float32)[:, None]
-    owner = np.repeat(np.arange(len(kept)), [len(v) for _, v in kept])
+        return dense.copy(), dense.copy()
+    kept = [signals.units[c] for c in signals.ids]
+    counts = [len(v) for v in kept]
+    means = np.vstack([v.means for v in kept]).astype(np.float32)
+    sums = means * np.concatenate([v.tokens for v in kept]).astype(np.float32)[:, None]
+    owner = np.repeat(np.arange(len(kept)), counts)
     before = np.vstack([np.zeros_like(sums[:1]), sums[:-1]]) * (np.r_[-1, owner[:-1]] == owner)[:, None]
     after = np.vstack([sums[1:], np.zeros_like(sums[:1])]) * (np.r_[owner[1:], -1] == owner)[:, None]
-    starts = np.cumsum([0, *(len(v) for _, v in kept[:-1])])
-    rows = [k for k, _ in kept]
-    best[rows] = np.maximum.reduceat(_cosines(means, query_vec), starts)
-    best_context[rows] = np.maximum.reduceat(_cosines(before + sums + after, query_vec), starts)
-    return best, best_context
+    starts = np.cumsum([0, *counts[:-1]])
+    best = np.maximum.reduceat(_cosines(means, query_vec), starts)
+    return best, np.maximum.reduceat(_cosines(before + sums + after, query_vec), starts)
 
 
 def _cosines(vectors: np.ndarray, query_vec: np.ndarray) -> np.ndarray:
