@@ -3,7 +3,8 @@
 For each question of a sample, ``ask``'s own retrieval (hybrid, top 5, as shipped) is run on a
 pooled corpus, every evidence unit of every hit is cut as ``ask`` cuts it, and the cosines of the
 unit and of the unit with its neighbours are computed with the real model (through a disk cache,
-benchmarks/results/cache/vectors.sqlite). One JSON line per question goes to
+benchmarks/results/cache/vectors.sqlite), and the answer reader's scores of each unit and of "no
+answer" (egov_qa.reading; train_reader.py trains it, on none of these questions). One JSON line per question goes to
 benchmarks/results/cache/answer<engine>/<set>.jsonl (see engine_tag), with the gold answers (or "unanswerable"); fitting
 and evaluating the models then needs no model call.
 
@@ -115,10 +116,12 @@ def collect(index: Index, rows: list[dict[str, Any]], out: Path) -> None:
             (qvec,) = index.embedder.embed_queries([row["question"].strip()])  # as ask embeds it (cached)
             units, sent, ctx = index.unit_cosines(result.hits, qvec, result.language)
             dense = index.dense_scores(result.hits, qvec)
+            readings = index.read(row["question"], result.hits) or [None] * len(result.hits)
             hits = [
                 {"chunk_id": h.chunk_id, "text": h.text, "rank": h.rank, "score": h.score, "dense": d,
-                 "lexical": h.lexical_score, "units": [list(u) for u in us], "s": s.tolist(), "c": c.tolist()}
-                for h, d, us, s, c in zip(result.hits, dense, units, sent, ctx, strict=True)
+                 "lexical": h.lexical_score, "units": [list(u) for u in us], "s": s.tolist(), "c": c.tolist(),
+                 **({"r": r.units.tolist(), "null": r.no_answer} if r is not None else {})}
+                for h, d, us, s, c, r in zip(result.hits, dense, units, sent, ctx, readings, strict=True)
             ]  # fmt: skip
             f.write(json.dumps({**row, "language": result.language, "hits": hits}, ensure_ascii=False) + "\n")
             done += 1

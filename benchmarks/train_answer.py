@@ -39,6 +39,7 @@ from egov_qa.answer_model import (
     candidates,
     distinct,
 )
+from egov_qa.reading import Reading
 from egov_qa.shortanswer import short_answer
 
 DEFAULT_DATA = ROOT / "benchmarks" / "results" / "cache" / "answer"
@@ -79,6 +80,7 @@ class Question:
             [[tuple(u) for u in h["units"]] for h in hits], [np.asarray(h["s"]) for h in hits],
             [np.asarray(h["c"]) for h in hits], [h["dense"] for h in hits],
             ENGLISH_GAP if self.language == "en" else 0.0, self.language,
+            [Reading(np.asarray(h["r"]), h["null"]) for h in hits] if hits and "r" in hits[0] else None,
         )  # fmt: skip
         self.texts = [hits[int(k)]["text"][s:e] for k, (s, e) in zip(self.cands.hit, self.cands.spans, strict=True)]
         if row.get("translation"):  # right: the unit is the translation or a sentence of it
@@ -158,6 +160,16 @@ def fit_listwise(groups: list[np.ndarray], labels: list[np.ndarray], l2: float =
     return w / scale, 0.0
 
 
+READER_COLUMNS = [i for i, name in enumerate(UNIT_FEATURES) if name.startswith("reader")]
+
+
+def unread(rows: np.ndarray) -> np.ndarray:
+    """The rows with the reader's features zeroed: what a search's highlights are scored from."""
+    out = rows.copy()
+    out[:, READER_COLUMNS] = 0.0
+    return out
+
+
 def score(weights: np.ndarray, bias: float, x: np.ndarray) -> np.ndarray:
     return x @ weights + bias
 
@@ -165,9 +177,10 @@ def score(weights: np.ndarray, bias: float, x: np.ndarray) -> np.ndarray:
 Weights = tuple[np.ndarray, float]
 
 
-def ranked(q: Question, scorer: Weights, english: Weights | None) -> np.ndarray:
+def ranked(q: Question, scorer: Weights, english: Weights | None, rows: np.ndarray | None = None) -> np.ndarray:
     """The scores ask ranks a question's units by: the English scorer's for an English question."""
-    return score(*(english if english is not None and q.language == "en" else scorer), q.cands.rows)
+    rows = q.cands.rows if rows is None else rows
+    return score(*(english if english is not None and q.language == "en" else scorer), rows)
 
 
 def top_accuracy(questions: list[Question], scores: list[np.ndarray]) -> float:
@@ -313,12 +326,15 @@ def main() -> int:
     tydi_train, idk_train = load("tydi-train"), load("idk-train")
     how_why = load("tydi-howwhy") + load("idk-howwhy")
     answerable_train = [q for q in tydi_train + idk_train + how_why if q.answerable and q.labels.any()]
-    scorer = fit_listwise([q.cands.rows for q in answerable_train], [q.labels for q in answerable_train], args.l2)
+    labels = [q.labels for q in answerable_train]
+    scorer = fit_listwise([q.cands.rows for q in answerable_train], labels, args.l2)
+    plain = fit_listwise([unread(q.cands.rows) for q in answerable_train], labels, args.l2)
     y = np.concatenate([q.labels for q in answerable_train])
     nusax_train = [q for q in load("nusax-train") if q.language == "en" and q.labels.any()]
     # English questions: trained on NusaX translations alone (with the Indonesian QA questions added it
     # did worse on NTREX, 0.668 vs 0.688 on 600 sentences, and on English questions of the shipped corpus)
     english = fit_listwise([q.cands.rows for q in nusax_train], [q.labels for q in nusax_train], args.l2)
+    english_plain = fit_listwise([unread(q.cands.rows) for q in nusax_train], [q.labels for q in nusax_train], args.l2)
     cal_x, cal_y = calibration_set(idk_train, scorer, english)
     calibrator = fit_logistic(cal_x, cal_y, args.l2)
     p_train = probabilities(calibrator, cal_x)
@@ -353,6 +369,10 @@ def main() -> int:
             "top_evidence_holds_answer": {
                 "old": top_accuracy(answerable, [q.old for q in answerable]),
                 "learned": top_accuracy(answerable, [ranked(q, scorer, english) for q in answerable]),
+                "learned_without_reader": top_accuracy(
+                    answerable, [ranked(q, plain, english_plain, unread(q.cands.rows)) for q in answerable]
+                ),
+                "reader_alone": top_accuracy(answerable, [q.cands.rows[:, READER_COLUMNS[0]] for q in answerable]),
             },
             "ece": ece,
             "reliability": table,
@@ -382,6 +402,10 @@ def main() -> int:
     model = {
         "scorer": {"features": list(UNIT_FEATURES), "weights": scorer[0].tolist(), "bias": scorer[1]},
         "english_scorer": {"features": list(UNIT_FEATURES), "weights": english[0].tolist(), "bias": english[1]},
+        "scorer_without_reader": {"features": list(UNIT_FEATURES), "weights": plain[0].tolist(), "bias": plain[1]},
+        "english_scorer_without_reader": {
+            "features": list(UNIT_FEATURES), "weights": english_plain[0].tolist(), "bias": english_plain[1]
+        },
         "calibrator": {
             "features": list(CALIBRATION_FEATURES),
             "weights": calibrator[0].tolist(),

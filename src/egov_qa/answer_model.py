@@ -32,17 +32,19 @@ import numpy as np
 
 from egov_qa.analysis import WORD, Span, analyze, is_acronym, word_terms
 from egov_qa.analysis.qtypes import QTYPES, QType, question_type
+from egov_qa.reading import Reading
 from egov_qa.shortanswer import SHORT_ANSWER_TYPES, holds
 
 _TYPE_FEATURES = [f"holds_{t}" for t in QTYPES if t != "other"]
 UNIT_FEATURES: tuple[str, ...] = (
     "sentence", "context", "passage", "sentence_gap", "context_gap", "passage_gap", "inverse_rank",
     "terms_in_sentence", "terms_in_passage", "rare_terms_in_sentence", "new_words", "first_in_passage", "log_words",
-    "short", *_TYPE_FEATURES,
+    "short", *_TYPE_FEATURES, "reader", "reader_gap", "reader_in_passage",
 )  # fmt: skip
 CALIBRATION_FEATURES: tuple[str, ...] = (
     "score", "margin", "sentence", "context", "passage", "terms_in_sentence", "terms_in_passage",
-    "missing_terms", "typed", "holds_type", "any_name_missing", "short_answer_found",
+    "missing_terms", "typed", "holds_type", "any_name_missing", "short_answer_found", "reader", "reader_best",
+    "reader_in_passage",
 )  # fmt: skip
 
 
@@ -72,11 +74,14 @@ class AnswerModel:
     """The sentence scorer, the calibrator, the answer threshold, and the short answers' cutoffs.
 
     ``threshold`` is the probability from which a question counts as answered;
-    ``short_answer_cutoffs`` the confidence from which a question type's short answer is shown.
+    ``short_answer_cutoffs`` the confidence from which a question type's short answer is shown;
+    ``without_reader`` the Indonesian and English scorers fitted without the reader's features
+    (a search's highlights, where no passage is read).
     """
 
     scorer: Linear
     english_scorer: Linear | None
+    without_reader: tuple[Linear, Linear | None]
     calibrator: Linear
     threshold: float
     english_gap: float
@@ -96,6 +101,12 @@ def answer_model_from_dict(data: dict[str, Any]) -> AnswerModel:
     return AnswerModel(
         scorer=Linear.from_dict(data["scorer"], UNIT_FEATURES),
         english_scorer=Linear.from_dict(data["english_scorer"], UNIT_FEATURES) if "english_scorer" in data else None,
+        without_reader=(
+            Linear.from_dict(data["scorer_without_reader"], UNIT_FEATURES),
+            Linear.from_dict(data["english_scorer_without_reader"], UNIT_FEATURES)
+            if "english_scorer_without_reader" in data
+            else None,
+        ),
         calibrator=Linear.from_dict(data["calibrator"], CALIBRATION_FEATURES),
         threshold=float(data["threshold"]),
         english_gap=float(data["english_gap"]),
@@ -167,12 +178,14 @@ def candidates(
     passage: Sequence[float],
     gap: float = 0.0,
     language: str = "id",
+    reading: Sequence[Reading] | None = None,
 ) -> Candidates:
     """Compute the features of every unit of every hit.
 
     ``groups`` are the question's terms as they would occur in Indonesian text, one group per
     word or glossary term (an English word's group holds its Indonesian renderings: found when
-    any one is found); ``gap`` is added to every cosine.
+    any one is found); ``gap`` is added to every cosine. ``reading`` is the answer reader's
+    view of each hit (:mod:`egov_qa.reading`); without it (another embedding model) its features are 0.
     """
     qtype = question_type(question)
     groups = tuple(g for g in groups if g)
@@ -189,6 +202,8 @@ def candidates(
     weight = _rarity(groups, [t for per in unit_terms for t in per])
     spans: list[Span] = []
     passage_terms: list[frozenset[str]] = []
+    odds, in_passage_odds = _reader_features(reading, units)
+    best_odds = max((float(o.max()) for o in odds if len(o)), default=0.0)
     for k, (text, rank, us) in enumerate(zip(texts, ranks, units, strict=True)):
         in_passage = frozenset(analyze(text))
         passage_terms.append(in_passage)
@@ -207,6 +222,7 @@ def candidates(
                 math.log(n_words), float(n_words < 6),
             ]  # fmt: skip
             row += [float(qtype == t and holds(qtype, terms, piece)) for t in QTYPES if t != "other"]
+            row += [float(odds[k][i]), float(odds[k][i]) - best_odds, float(in_passage_odds[k][i])]
             rows.append(row)
             hit_of.append(k)
             spans.append((start, end))
@@ -224,6 +240,21 @@ def candidates(
     )
 
 
+def _reader_features(
+    reading: Sequence[Reading] | None, units: Sequence[Sequence[Span]]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Each unit's log-odds against its passage not answering, and its log-probability within its passage."""
+    if reading is None:
+        zeros = [np.zeros(len(us)) for us in units]
+        return zeros, zeros
+    if len(reading) != len(units) or any(len(r.units) != len(us) for r, us in zip(reading, units, strict=True)):
+        raise ValueError("the reader's scores do not match the passages' units")
+    odds = [r.odds() for r in reading]
+    # log p(unit | passage) over "no answer" and the units: log-odds minus log(1 + Σ exp(log-odds))
+    within = [o - np.logaddexp.reduce(np.concatenate([[0.0], o])) for o in odds]
+    return odds, within
+
+
 def calibration_row(cands: Candidates, scores: np.ndarray, best: int, runner_up: int | None) -> np.ndarray:
     """Return the calibrator's features of the best unit (``best``) given every unit's score."""
     row = cands.rows[best]
@@ -234,12 +265,14 @@ def calibration_row(cands: Candidates, scores: np.ndarray, best: int, runner_up:
     typed = cands.qtype in SHORT_ANSWER_TYPES
     holds_type = f.get(f"holds_{cands.qtype}", 0.0) if typed else 0.0
     margin = float(scores[best] - scores[runner_up]) if runner_up is not None else 5.0
+    reader_best = float(cands.rows[:, UNIT_FEATURES.index("reader")].max())
     values = {
         "score": float(scores[best]), "margin": min(margin, 5.0), "sentence": f["sentence"],
         "context": f["context"], "passage": f["passage"], "terms_in_sentence": f["terms_in_sentence"],
         "terms_in_passage": f["terms_in_passage"], "missing_terms": float(min(missing, 4)),
         "typed": float(typed), "holds_type": holds_type, "any_name_missing": float(any_name_missing),
         "short_answer_found": holds_type,  # holds() finds it as the short answer does
+        "reader": f["reader"], "reader_best": reader_best, "reader_in_passage": f["reader_in_passage"],
     }  # fmt: skip
     return np.asarray([values[name] for name in CALIBRATION_FEATURES], dtype=np.float64)
 

@@ -15,12 +15,14 @@ from egov_qa.chunking import page_of
 from egov_qa.config import Settings
 from egov_qa.embedding import Embedder, load_embedder
 from egov_qa.errors import QueryError
-from egov_qa.evidence import Scoring, SentenceVectors, score_units, unit_cosines, with_highlights
+from egov_qa.evidence import Scoring, SentenceVectors, evidence_units, score_units, unit_cosines, with_highlights
 from egov_qa.evidence_vectors import UnitVectors
 from egov_qa.filters import Facets, Filters, IndexFacets, document_facets
 from egov_qa.fusion import FusionCandidates, fusion_rows
 from egov_qa.language import detect_language
 from egov_qa.manifest import Manifest
+from egov_qa.modelprep import DEFAULT_MODEL
+from egov_qa.reading import Reader, Reading, load_reader
 from egov_qa.records import Answer, Article, Document, Hit, SearchResult
 from egov_qa.regulation import Regulation, parse_regulation
 from egov_qa.regulation.chunks import unit_text
@@ -49,10 +51,14 @@ MAX_TOP_K = 100  # every hit's sentences are scored: the cap keeps one request's
 class Index:
     """A loaded index and its embedding model, ready to search. Read-only and thread-safe to share."""
 
-    def __init__(self, reader: IndexReader, embedder: Embedder) -> None:
-        """Wrap an opened reader and the embedder it was built with (use :func:`load_index`)."""
+    def __init__(self, reader: IndexReader, embedder: Embedder, *, models_dir: Path | None = None) -> None:
+        """Wrap an opened reader and the embedder it was built with (use :func:`load_index`).
+
+        ``models_dir`` is where the answer reader's model is cached (default: the settings').
+        """
         self._reader = reader
         self.embedder = embedder
+        self._models_dir = models_dir
         self._sentence_vectors = SentenceVectors()
         self._facets: dict[str, Facets] | None = None
         self._chunk_docs: dict[int, str] | None = None
@@ -247,7 +253,7 @@ class Index:
         result, query_vec, cited = self._retrieve(question, top_k, mode, filters, None)
         if cited is not None:
             return cited_answer(question, result.language, result.hits, cited)
-        scoring = self._score(question, result, query_vec)
+        scoring = self._score(question, result, query_vec, self._answer_reader())
         hits = with_highlights(result.hits, scoring.units)
         limit = threshold if threshold is not None else self.answer_threshold
         return build_answer(question, result.language, hits, scoring, limit)
@@ -257,14 +263,33 @@ class Index:
         """The probability under which ``ask`` says "not found" by default, for this index's model."""
         return threshold_for(self.embedder.name)
 
-    def _score(self, question: str, result: SearchResult, query_vec: np.ndarray) -> Scoring:
-        """Score the evidence units of a result's hits with the learned sentence scorer."""
+    def _score(
+        self, question: str, result: SearchResult, query_vec: np.ndarray, reader: Reader | None = None
+    ) -> Scoring:
+        """Score the evidence units of a result's hits with the learned sentence scorer (and the ``reader``)."""
         return score_units(
             self.embedder, query_vec, result.hits, self._sentence_vectors, question=question,
             groups=term_groups(question, result.language), language=result.language,
             dense=self.dense_scores(result.hits, query_vec),
-            stored=self._kept_units(result.hits, result.language),
+            stored=self._kept_units(result.hits, result.language), reader=reader,
         )  # fmt: skip
+
+    def _answer_reader(self) -> Reader | None:
+        """Return the answer reader: for the default model only (the answer model was fitted on its scores)."""
+        if self.embedder.name != DEFAULT_MODEL:
+            return None
+        return load_reader(self._models_dir or Settings.from_env().models_dir)
+
+    def read(self, question: str, hits: Sequence[Hit]) -> list[Reading] | None:
+        """Return what the answer reader makes of each hit's evidence units (see :mod:`egov_qa.reading`).
+
+        ``None`` when the index's model has no reader (any model but the default one).
+        """
+        reader = self._answer_reader()
+        if reader is None:
+            return None
+        units = [evidence_units(h.text, h.sentences) for h in hits]
+        return reader.read(_checked(question), [h.text for h in hits], units)
 
     def unit_cosines(
         self, hits: Sequence[Hit], query_vec: np.ndarray, language: str
@@ -386,4 +411,4 @@ def load_index(
         engine = settings.backend or manifest.model.engine_for(name)
         embedder = load_embedder(name, backend=engine, settings=settings)
     manifest.check_model(embedder, index_dir)
-    return Index(IndexReader(index_dir), embedder)
+    return Index(IndexReader(index_dir), embedder, models_dir=settings.models_dir)

@@ -25,6 +25,7 @@ from egov_qa.answer_model import AnswerModel, Candidates, candidates, load_answe
 from egov_qa.embedding import Embedder
 from egov_qa.evidence_vectors import UnitVectors
 from egov_qa.highlight import select_highlights, sentence_spans
+from egov_qa.reading import Reader
 from egov_qa.records import Hit
 
 _MAX_UNIT_WORDS = 60
@@ -181,24 +182,28 @@ def score_units(
     dense: Sequence[float],
     model: AnswerModel | None = None,
     stored: Mapping[int, UnitVectors] | None = None,
+    reader: Reader | None = None,
 ) -> Scoring:
     """Score every evidence unit of every hit with the learned sentence scorer, best first.
 
     ``groups`` are the question's terms as they occur in Indonesian text (see
     :func:`egov_qa.answer.term_groups`); ``dense`` is
     each hit's embedding cosine with the question (whatever mode retrieved it); ``stored`` the
-    unit vectors kept at ingest, by chunk id.
+    unit vectors kept at ingest, by chunk id. With a ``reader`` (``ask``), each hit is read with
+    the question and the full scorer ranks the units; without one (a search's highlights), the
+    scorer fitted without the reader's features.
     """
     model = model or load_answer_model()
     units, sent, ctx = unit_cosines(embedder, query_vec, hits, cache, stored)
     gap = model.english_gap if language == "en" else 0.0
-    cands = candidates(
-        question, groups, [h.text for h in hits], [h.rank for h in hits], units, sent, ctx, dense, gap, language
-    )
-    scores = model.scorer(cands.rows) if len(cands.spans) else np.zeros(0)
+    texts = [h.text for h in hits]
+    reading = reader.read(question, texts, units) if reader is not None else None
+    cands = candidates(question, groups, texts, [h.rank for h in hits], units, sent, ctx, dense, gap, language, reading)
+    scorer, english = (model.scorer, model.english_scorer) if reader is not None else model.without_reader
+    scores = scorer(cands.rows) if len(cands.spans) else np.zeros(0)
     ranked = scores
-    if language == "en" and model.english_scorer is not None and len(cands.spans):
-        ranked = model.english_scorer(cands.rows)
+    if language == "en" and english is not None and len(cands.spans):
+        ranked = english(cands.rows)
     scored = [ScoredUnit(float(ranked[i]), int(cands.hit[i]), cands.spans[i], i) for i in range(len(cands.spans))]
     order = sorted(range(len(scored)), key=lambda i: -scored[i].score)
     return Scoring([scored[i] for i in order], cands, scores)

@@ -44,7 +44,7 @@ def open_shared(settings: Settings) -> Index:
     manifest = Manifest.read(settings.index_dir)
     backend = settings.backend or manifest.model.engine
     embedder = shared_embedder(manifest.model.name, backend=backend, settings=settings)
-    return load_index(settings.index_dir, embedder=embedder)
+    return load_index(settings.index_dir, settings=settings, embedder=embedder)
 
 
 def warm_up(settings: Settings | None = None) -> threading.Thread:
