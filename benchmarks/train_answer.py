@@ -39,7 +39,7 @@ from egov_qa.answer_model import (
     candidates,
     distinct,
 )
-from egov_qa.reading import Reading
+from egov_qa.reading import Reading, weights_digest
 from egov_qa.shortanswer import short_answer
 
 DEFAULT_DATA = ROOT / "benchmarks" / "results" / "cache" / "answer"
@@ -404,7 +404,9 @@ def main() -> int:
         "english_scorer": {"features": list(UNIT_FEATURES), "weights": english[0].tolist(), "bias": english[1]},
         "scorer_without_reader": {"features": list(UNIT_FEATURES), "weights": plain[0].tolist(), "bias": plain[1]},
         "english_scorer_without_reader": {
-            "features": list(UNIT_FEATURES), "weights": english_plain[0].tolist(), "bias": english_plain[1]
+            "features": list(UNIT_FEATURES),
+            "weights": english_plain[0].tolist(),
+            "bias": english_plain[1],
         },
         "calibrator": {
             "features": list(CALIBRATION_FEATURES),
@@ -424,6 +426,7 @@ def main() -> int:
             "english_scorer": "NusaX train: each English sentence asked against passages of 5 Indonesian rows "
             f"({len(nusax_train)} questions; the answer is its translation)",
             "calibration_questions": len(idk_train),
+            "reader_weights": weights_digest(),
             "l2": args.l2,
             "commit": results["commit"],
         },

