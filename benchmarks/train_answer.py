@@ -18,9 +18,11 @@ and the commit; the measurements go to benchmarks/results/answer.json.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,7 @@ from egov_qa.answer_model import (
     calibration_row,
     candidates,
     distinct,
+    reads,
 )
 from egov_qa.reading import Reading, weights_digest
 from egov_qa.shortanswer import short_answer
@@ -88,10 +91,22 @@ class Question:
                                       for t in self.texts], dtype=float)  # fmt: skip
         else:
             self.labels = np.asarray([self.answerable and contains(t, self.answers) for t in self.texts], dtype=float)
+        self.read = reads(self.question, self.language)
         self.old = np.asarray(
             [OLD[0] * hits[int(k)]["s"][j] + OLD[1] * hits[int(k)]["c"][j] + OLD[2] * hits[int(k)]["score"]
              for k, j in zip(self.cands.hit, self.unit_index(hits), strict=True)]
         )  # fmt: skip
+
+    def as_served(self) -> Question:
+        """The question as ``ask`` scores it: a question the reader does not read has its features zeroed."""
+        return self if self.read else self.as_unread()
+
+    def as_unread(self) -> Question:
+        """A copy with the reader's features zeroed, as for a question the reader does not read."""
+        out = copy.copy(self)
+        out.cands = replace(self.cands, rows=unread(self.cands.rows))
+        out.read = False
+        return out
 
     def unit_index(self, hits: list[dict[str, Any]]) -> list[int]:
         out = []
@@ -217,18 +232,61 @@ def reliability(p: np.ndarray, y: np.ndarray, bins: int = 10) -> tuple[float, li
     return float(ece), table
 
 
-def abstention(p: np.ndarray, questions: list[Question], threshold: float) -> dict[str, float]:
+def abstention(p: np.ndarray, questions: list[Question], threshold: float | np.ndarray) -> dict[str, Any]:
     answerable = np.asarray([q.answerable for q in questions])
     declined = p < threshold
     said = int(declined.sum())
     right = int((declined & ~answerable).sum())
     return {
-        "threshold": threshold,
+        "threshold": threshold if isinstance(threshold, float) else None,
         "answered_share_of_answerable": float(1 - declined[answerable].mean()),
         "abstention_precision": right / said if said else 0.0,
         "abstention_recall": right / int((~answerable).sum()) if (~answerable).any() else 0.0,
         "declined_share": float(declined.mean()),
     }
+
+
+class Fitted:
+    """The answer model as ``ask`` applies it: read questions one way, the others without the reader."""
+
+    def __init__(
+        self,
+        scorer: Weights,
+        english: Weights,
+        plain: Weights,
+        english_plain: Weights,
+        calibrator: Weights,
+        calibrator_plain: Weights,
+        threshold: float,
+        threshold_plain: float,
+    ) -> None:
+        self.read = (scorer, english, calibrator, threshold)
+        self.unread = (plain, english_plain, calibrator_plain, threshold_plain)
+
+    def ranking(self, questions: list[Question]) -> list[np.ndarray]:
+        out = []
+        for q in questions:
+            scorer, english, _, _ = self.read if q.read else self.unread
+            out.append(ranked(q.as_served(), scorer, english))
+        return out
+
+    def judge(self, questions: list[Question]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each question's confidence, whether its top unit is right, and its threshold."""
+        p, right, limits = [], [], []
+        for q in questions:
+            scorer, english, calibrator, limit = self.read if q.read else self.unread
+            rows, labels = calibration_set([q.as_served()], scorer, english)
+            p.append(float(probabilities(calibrator, rows)[0]))
+            right.append(float(labels[0]))
+            limits.append(limit)
+        return np.asarray(p), np.asarray(right), np.asarray(limits)
+
+    def short_spans(self, questions: list[Question], p: np.ndarray) -> list[tuple[str, float, float, float]]:
+        out = []
+        for q, prob in zip(questions, p, strict=True):
+            scorer, english, _, _ = self.read if q.read else self.unread
+            out += short_spans([q.as_served()], scorer, np.asarray([prob]), english)
+        return out
 
 
 def pick_threshold(p: np.ndarray, questions: list[Question]) -> float:
@@ -335,23 +393,30 @@ def main() -> int:
     # did worse on NTREX, 0.668 vs 0.688 on 600 sentences, and on English questions of the shipped corpus)
     english = fit_listwise([q.cands.rows for q in nusax_train], [q.labels for q in nusax_train], args.l2)
     english_plain = fit_listwise([unread(q.cands.rows) for q in nusax_train], [q.labels for q in nusax_train], args.l2)
-    cal_x, cal_y = calibration_set(idk_train, scorer, english)
+    # the questions the reader reads get the calibrator fitted on them; every other question is answered as
+    # before the reader: the scorers and a calibrator fitted without its features, on all the questions
+    read_train = [q for q in idk_train if q.read]
+    cal_x, cal_y = calibration_set(read_train, scorer, english)
     calibrator = fit_logistic(cal_x, cal_y, args.l2)
-    p_train = probabilities(calibrator, cal_x)
-    threshold = pick_threshold(p_train, idk_train)
-    tydi_rows, _ = calibration_set(tydi_train, scorer, english)
-    spans_train = short_spans(tydi_train, scorer, probabilities(calibrator, tydi_rows), english) + short_spans(
-        idk_train, scorer, p_train, english
-    )
-    cutoffs = pick_cutoffs(spans_train, threshold)
+    threshold = pick_threshold(probabilities(calibrator, cal_x), read_train)
+    unread_train = [q.as_unread() for q in idk_train]
+    plain_x, plain_y = calibration_set(unread_train, plain, english_plain)
+    calibrator_plain = fit_logistic(plain_x, plain_y, args.l2)
+    threshold_plain = pick_threshold(probabilities(calibrator_plain, plain_x), unread_train)
+    fitted = Fitted(scorer, english, plain, english_plain, calibrator, calibrator_plain, threshold, threshold_plain)
+    p_train, cal_y, limits_train = fitted.judge(idk_train)
+    p_tydi, _, _ = fitted.judge(tydi_train)
+    spans_train = fitted.short_spans(tydi_train, p_tydi) + fitted.short_spans(idk_train, p_train)
+    cutoffs = pick_cutoffs(spans_train, max(threshold, threshold_plain))
 
     results: dict[str, Any] = {"machine": machine(), "commit": commit()}
     results["train"] = {
         "tydi_top_evidence": {"old": top_accuracy(tydi_train, [q.old for q in tydi_train]),
-                              "learned": top_accuracy(tydi_train, [ranked(q, scorer, english) for q in tydi_train])},
-        "idk": abstention(p_train, idk_train, threshold),
+                              "learned": top_accuracy(tydi_train, fitted.ranking(tydi_train))},
+        "idk": abstention(p_train, idk_train, limits_train),
+        "idk_read": abstention(probabilities(calibrator, cal_x), read_train, threshold),
         "ece": reliability(p_train, cal_y)[0],
-        "short_answer": shown_report(spans_train, threshold, cutoffs),
+        "short_answer": shown_report(spans_train, max(threshold, threshold_plain), cutoffs),
     }  # fmt: skip
     valid: dict[str, Any] = {}
     for name in ("tydi-valid", "idk-valid"):
@@ -360,15 +425,15 @@ def main() -> int:
             print(f"{name}: not collected yet", file=sys.stderr)
             continue
         qs = load(name)
-        rows, labels = calibration_set(qs, scorer, english)
-        p = probabilities(calibrator, rows)
+        p, labels, limits = fitted.judge(qs)
         ece, table = reliability(p, labels)
         answerable = [q for q in qs if q.answerable]
         entry: dict[str, Any] = {
             "questions": len(qs),
             "top_evidence_holds_answer": {
                 "old": top_accuracy(answerable, [q.old for q in answerable]),
-                "learned": top_accuracy(answerable, [ranked(q, scorer, english) for q in answerable]),
+                "learned": top_accuracy(answerable, fitted.ranking(answerable)),
+                "reader_everywhere": top_accuracy(answerable, [ranked(q, scorer, english) for q in answerable]),
                 "learned_without_reader": top_accuracy(
                     answerable, [ranked(q, plain, english_plain, unread(q.cands.rows)) for q in answerable]
                 ),
@@ -376,10 +441,10 @@ def main() -> int:
             },
             "ece": ece,
             "reliability": table,
-            "at_threshold": abstention(p, qs, threshold),
+            "at_threshold": abstention(p, qs, limits),
         }
         if name == "tydi-valid":
-            entry["short_answer"] = shown_report(short_spans(qs, scorer, p, english), threshold, cutoffs)
+            entry["short_answer"] = shown_report(fitted.short_spans(qs, p), max(threshold, threshold_plain), cutoffs)
         valid[name] = entry
     nusax_valid = [q for q in load("nusax-valid") if q.language == "en"]
     sentence_only = (np.eye(len(UNIT_FEATURES))[0], 0.0)
@@ -414,6 +479,12 @@ def main() -> int:
             "bias": calibrator[1],
         },
         "threshold": threshold,
+        "calibrator_without_reader": {
+            "features": list(CALIBRATION_FEATURES),
+            "weights": calibrator_plain[0].tolist(),
+            "bias": calibrator_plain[1],
+        },
+        "threshold_without_reader": threshold_plain,
         "english_gap": args.english_gap,
         "short_answer_cutoffs": cutoffs,
         "source": {

@@ -99,7 +99,7 @@ def test_an_english_question_switches_the_interface_to_english(app_index: Path) 
 
 
 def test_no_confident_answer_still_shows_the_closest_passages(app_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("egov_qa.api.threshold_for", lambda name, model=None: 1.0)  # nothing reaches it
+    monkeypatch.setattr("egov_qa.api.threshold_for", lambda name, model=None, read=True: 1.0)  # nothing reaches it
     at = run_app()
     ask(at, "Siapa yang menerbitkan NIB?")
     assert not at.exception

@@ -81,7 +81,8 @@ def confidence_of(scoring: Scoring, chosen: Sequence[ScoredUnit], model: AnswerM
         return 0.0
     runner = chosen[1].candidate if len(chosen) > 1 else None
     row = calibration_row(scoring.candidates, scoring.scores, chosen[0].candidate, runner)
-    return probability(float(model.calibrator(row[None, :])[0]))
+    calibrator = model.calibrator if scoring.read else model.calibrator_without_reader
+    return probability(float(calibrator(row[None, :])[0]))
 
 
 def build_answer(
@@ -158,11 +159,13 @@ def cited_answer(question: str, language: str, hits: Sequence[Hit], cited: Citat
     )  # fmt: skip
 
 
-def threshold_for(model_name: str, model: AnswerModel | None = None) -> float:
+def threshold_for(model_name: str, model: AnswerModel | None = None, *, read: bool = True) -> float:
     """Return the probability under which an answer is "not found" for an embedding model.
 
-    The calibrator was fitted on the default model's cosines; other models always answer.
+    The calibrators were fitted on the default model's cosines; other models always answer.
+    ``read``: whether the answer reader read the passages (each calibrator has its threshold).
     """
     if model_name != DEFAULT_MODEL:
         return 0.0
-    return (model or load_answer_model()).threshold
+    model = model or load_answer_model()
+    return model.threshold if read else model.threshold_without_reader

@@ -76,12 +76,15 @@ class AnswerModel:
     ``threshold`` is the probability from which a question counts as answered;
     ``short_answer_cutoffs`` the confidence from which a question type's short answer is shown;
     ``without_reader`` the Indonesian and English scorers fitted without the reader's features
-    (a search's highlights, where no passage is read).
+    (a search's highlights, and questions the reader does not read: see :func:`reads`), with
+    their own calibrator and threshold.
     """
 
     scorer: Linear
     english_scorer: Linear | None
     without_reader: tuple[Linear, Linear | None]
+    calibrator_without_reader: Linear
+    threshold_without_reader: float
     calibrator: Linear
     threshold: float
     english_gap: float
@@ -109,10 +112,27 @@ def answer_model_from_dict(data: dict[str, Any]) -> AnswerModel:
         ),
         calibrator=Linear.from_dict(data["calibrator"], CALIBRATION_FEATURES),
         threshold=float(data["threshold"]),
+        calibrator_without_reader=Linear.from_dict(data["calibrator_without_reader"], CALIBRATION_FEATURES),
+        threshold_without_reader=float(data["threshold_without_reader"]),
         english_gap=float(data["english_gap"]),
         short_answer_cutoffs={str(k): float(v) for k, v in data.get("short_answer_cutoffs", {}).items()},
         source=dict(data.get("source", {})),
     )
+
+
+# the question types the reader saw too few of to read (each under 3 % of its training questions)
+_UNREAD_TYPES = frozenset({"how", "why"})
+
+
+def reads(question: str, language: str) -> bool:
+    """Return whether the answer reader reads for this question: the kinds of question it was trained on.
+
+    It was trained on Indonesian factoid questions (TyDi QA-id, IDK-MRC): an English question, or
+    a how or why question (Bagaimana, Mengapa, Apa fungsi…), is answered without it. On the
+    shipped corpus it declined "How can citizens file a complaint about public services?" and
+    chose the wrong sentence for "Apa fungsi Nomor Induk Berusaha (NIB)?".
+    """
+    return language == "id" and question_type(question) not in _UNREAD_TYPES
 
 
 @dataclass(frozen=True, slots=True)

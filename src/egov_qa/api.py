@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from egov_qa.answer import build_answer, cited_answer, term_groups, threshold_for
+from egov_qa.answer_model import reads
 from egov_qa.chunking import page_of
 from egov_qa.config import Settings
 from egov_qa.embedding import Embedder, load_embedder
@@ -253,14 +254,18 @@ class Index:
         result, query_vec, cited = self._retrieve(question, top_k, mode, filters, None)
         if cited is not None:
             return cited_answer(question, result.language, result.hits, cited)
-        scoring = self._score(question, result, query_vec, self._answer_reader())
+        reader = self._answer_reader() if reads(question, result.language) else None
+        scoring = self._score(question, result, query_vec, reader)
         hits = with_highlights(result.hits, scoring.units)
-        limit = threshold if threshold is not None else self.answer_threshold
+        limit = threshold if threshold is not None else threshold_for(self.embedder.name, read=scoring.read)
         return build_answer(question, result.language, hits, scoring, limit)
 
     @property
     def answer_threshold(self) -> float:
-        """The probability under which ``ask`` says "not found" by default, for this index's model."""
+        """The probability under which ``ask`` says "not found" by default, for this index's model.
+
+        For a question the answer reader reads; one it does not read (English, how, why) has its own.
+        """
         return threshold_for(self.embedder.name)
 
     def _score(

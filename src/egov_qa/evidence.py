@@ -106,6 +106,7 @@ class Scoring:
     units: list[ScoredUnit]
     candidates: Candidates
     scores: np.ndarray
+    read: bool = False  # the answer reader read the hits (its features are in the rows)
 
 
 def evidence_units(text: str, spans: Sequence[Span]) -> list[Span]:
@@ -206,7 +207,7 @@ def score_units(
         ranked = english(cands.rows)
     scored = [ScoredUnit(float(ranked[i]), int(cands.hit[i]), cands.spans[i], i) for i in range(len(cands.spans))]
     order = sorted(range(len(scored)), key=lambda i: -scored[i].score)
-    return Scoring([scored[i] for i in order], cands, scores)
+    return Scoring([scored[i] for i in order], cands, scores, reader is not None)
 
 
 def with_highlights(hits: Sequence[Hit], scored: Sequence[ScoredUnit]) -> list[Hit]:
