@@ -104,11 +104,10 @@ def answer_model_from_dict(data: dict[str, Any]) -> AnswerModel:
     return AnswerModel(
         scorer=Linear.from_dict(data["scorer"], UNIT_FEATURES),
         english_scorer=Linear.from_dict(data["english_scorer"], UNIT_FEATURES) if "english_scorer" in data else None,
+        # English questions are never read (see reads): their one scorer has no reader features
         without_reader=(
             Linear.from_dict(data["scorer_without_reader"], UNIT_FEATURES),
-            Linear.from_dict(data["english_scorer_without_reader"], UNIT_FEATURES)
-            if "english_scorer_without_reader" in data
-            else None,
+            Linear.from_dict(data["english_scorer"], UNIT_FEATURES) if "english_scorer" in data else None,
         ),
         calibrator=Linear.from_dict(data["calibrator"], CALIBRATION_FEATURES),
         threshold=float(data["threshold"]),
