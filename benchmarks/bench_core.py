@@ -19,6 +19,7 @@ import os
 import platform
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -87,6 +88,18 @@ class LoggedSeconds(logging.Handler):
         logging.getLogger("egov_qa").addHandler(self)
         logging.getLogger("egov_qa").setLevel(logging.INFO)
         return self
+
+
+def head_commit(*, short: bool = False) -> str:
+    """The checked-out commit, recorded with what a benchmark or a trainer writes ("unknown" outside git)."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", *(["--short"] if short else []), "HEAD"],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return out.stdout.strip()
 
 
 def machine() -> dict[str, Any]:

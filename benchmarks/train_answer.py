@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
-from bench_core import ROOT, machine
+from bench_core import ROOT, head_commit, machine
 from egov_qa import term_groups
 from egov_qa.analysis import WORD
 from egov_qa.analysis.qtypes import QTYPES
@@ -179,7 +178,7 @@ READER_COLUMNS = [i for i, name in enumerate(UNIT_FEATURES) if name.startswith("
 
 
 def unread(rows: np.ndarray) -> np.ndarray:
-    """The rows with the reader's features zeroed: what a search's highlights are scored from."""
+    """The rows with the reader's features zeroed: what a search's highlights and unread questions are scored from."""
     out = rows.copy()
     out[:, READER_COLUMNS] = 0.0
     return out
@@ -192,10 +191,9 @@ def score(weights: np.ndarray, bias: float, x: np.ndarray) -> np.ndarray:
 Weights = tuple[np.ndarray, float]
 
 
-def ranked(q: Question, scorer: Weights, english: Weights | None, rows: np.ndarray | None = None) -> np.ndarray:
+def ranked(q: Question, scorer: Weights, english: Weights | None) -> np.ndarray:
     """The scores ask ranks a question's units by: the English scorer's for an English question."""
-    rows = q.cands.rows if rows is None else rows
-    return score(*(english if english is not None and q.language == "en" else scorer), rows)
+    return score(*(english if english is not None and q.language == "en" else scorer), q.cands.rows)
 
 
 def top_accuracy(questions: list[Question], scores: list[np.ndarray]) -> float:
@@ -247,21 +245,23 @@ def abstention(p: np.ndarray, questions: list[Question], threshold: float | np.n
 
 
 class Fitted:
-    """The answer model as ``ask`` applies it: read questions one way, the others without the reader."""
+    """The answer model as ``ask`` applies it: read questions one way, the others without the reader.
+
+    English questions are never read: ``english`` is their one scorer.
+    """
 
     def __init__(
         self,
         scorer: Weights,
-        english: Weights,
         plain: Weights,
-        english_plain: Weights,
+        english: Weights,
         calibrator: Weights,
         calibrator_plain: Weights,
         threshold: float,
         threshold_plain: float,
     ) -> None:
         self.read = (scorer, english, calibrator, threshold)
-        self.unread = (plain, english_plain, calibrator_plain, threshold_plain)
+        self.unread = (plain, english, calibrator_plain, threshold_plain)
 
     def ranking(self, questions: list[Question]) -> list[np.ndarray]:
         out = []
@@ -365,14 +365,6 @@ def shown_report(
     }
 
 
-def commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", action="store_true", help="store the models in src/egov_qa/data/answer_model.json")
@@ -393,7 +385,6 @@ def main() -> int:
     # did worse on NTREX, 0.668 vs 0.688 on 600 sentences, and on English questions of the shipped corpus)
     # the reader does not read English questions (see answer_model.reads): their scorer has no reader features
     english = fit_listwise([unread(q.cands.rows) for q in nusax_train], [q.labels for q in nusax_train], args.l2)
-    english_plain = english
     # the questions the reader reads get the calibrator fitted on them; every other question is answered as
     # before the reader: the scorers and a calibrator fitted without its features, on all the questions
     read_train = [q for q in idk_train if q.read]
@@ -401,16 +392,16 @@ def main() -> int:
     calibrator = fit_logistic(cal_x, cal_y, args.l2)
     threshold = pick_threshold(probabilities(calibrator, cal_x), read_train)
     unread_train = [q.as_unread() for q in idk_train]
-    plain_x, plain_y = calibration_set(unread_train, plain, english_plain)
+    plain_x, plain_y = calibration_set(unread_train, plain, english)
     calibrator_plain = fit_logistic(plain_x, plain_y, args.l2)
     threshold_plain = pick_threshold(probabilities(calibrator_plain, plain_x), unread_train)
-    fitted = Fitted(scorer, english, plain, english_plain, calibrator, calibrator_plain, threshold, threshold_plain)
+    fitted = Fitted(scorer, plain, english, calibrator, calibrator_plain, threshold, threshold_plain)
     p_train, cal_y, limits_train = fitted.judge(idk_train)
     p_tydi, _, _ = fitted.judge(tydi_train)
     spans_train = fitted.short_spans(tydi_train, p_tydi) + fitted.short_spans(idk_train, p_train)
     cutoffs = pick_cutoffs(spans_train, max(threshold, threshold_plain))
 
-    results: dict[str, Any] = {"machine": machine(), "commit": commit()}
+    results: dict[str, Any] = {"machine": machine(), "commit": head_commit()}
     results["train"] = {
         "tydi_top_evidence": {"old": top_accuracy(tydi_train, [q.old for q in tydi_train]),
                               "learned": top_accuracy(tydi_train, fitted.ranking(tydi_train))},
@@ -436,7 +427,7 @@ def main() -> int:
                 "learned": top_accuracy(answerable, fitted.ranking(answerable)),
                 "reader_everywhere": top_accuracy(answerable, [ranked(q, scorer, english) for q in answerable]),
                 "learned_without_reader": top_accuracy(
-                    answerable, [ranked(q, plain, english_plain, unread(q.cands.rows)) for q in answerable]
+                    answerable, [ranked(q.as_unread(), plain, english) for q in answerable]
                 ),
                 "reader_alone": top_accuracy(answerable, [q.cands.rows[:, READER_COLUMNS[0]] for q in answerable]),
             },

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from answer_data import CACHE, NUSAX_GROUP, nusax_grouped, open_index
-from bench_core import DATA, ROOT, machine, ntrex_data, tydi_data
+from bench_core import DATA, ROOT, head_commit, machine, ntrex_data, tydi_data
 from bench_hybrid import Queries, facqa, nusax, tatoeba, tydi_questions
 from egov_qa import Index
 from egov_qa.config import BACKEND_ONNX
@@ -52,10 +51,6 @@ def shape(index: Index, queries: Queries) -> dict[str, Any]:
         "features": list(FUSION_FEATURES), "per_side": CANDIDATES_PER_SIDE, "code": code.hexdigest(),
         "model": index.embedder.fingerprint(), "generation": index.manifest.generation, "n": len(queries),
     }  # fmt: skip
-
-
-def head_commit() -> str:
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
 
 class Collected:

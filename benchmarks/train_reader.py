@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from answer_data import idk_rows, open_index, tydi_rows
-from bench_core import DATA, ROOT, machine, tydi_data
+from bench_core import DATA, ROOT, head_commit, machine, tydi_data
 from egov_qa.chunking import split_sentences
 from egov_qa.config import Settings
 from egov_qa.embedding import load_embedder
@@ -263,8 +262,7 @@ def record_of(args: argparse.Namespace, scale: float, counts: dict[str, int], hi
             "command": "python benchmarks/train_reader.py --write",
             "data": "../shared/data: TyDi QA-id train and IDK-MRC train, without the questions of train_answer.py's "
             "samples (TyDi seed 0, IDK-MRC seed 1); other paragraphs from hybrid search over TyDi QA-id",
-            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                     text=True, check=False).stdout.strip(),
+            "commit": head_commit(short=True),
             "machine": machine(),
         },
     }  # fmt: skip

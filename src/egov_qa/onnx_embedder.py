@@ -26,11 +26,6 @@ class OnnxEmbedder:
 
         ``threads`` caps the threads one run uses (default: onnxruntime's, every core).
         """
-        try:
-            import onnxruntime as ort
-            from tokenizers import Tokenizer
-        except ImportError as exc:
-            raise ModelError("The ONNX engine needs onnxruntime: pip install egov-qa (it is a dependency)") from exc
         info = info or read_info(folder)
         self.name = str(info["model"])
         self.dimension = int(info["dimension"])
@@ -38,18 +33,8 @@ class OnnxEmbedder:
         self.query_prompt = str(info["prompts"]["query"])
         self.passage_prompt = str(info["prompts"]["passage"])
         self._fingerprint = str(info["fingerprint"])
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        if threads:  # e.g. one per Ray worker, so that workers sharing a machine do not oversubscribe it
-            options.intra_op_num_threads = threads
-        try:
-            self._session = ort.InferenceSession(str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
-            self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
-        except Exception as exc:  # onnxruntime and tokenizers raise their own types for a missing or bad file
-            raise ModelError(
-                f"The ONNX model in {folder} cannot be loaded ({type(exc).__name__}: {exc}). "
-                f"Delete that folder: egov-qa builds it again on the next run"
-            ) from exc
+        # threads: e.g. one per Ray worker, so that workers sharing a machine do not oversubscribe it
+        self._session, self._tokenizer = open_onnx(folder, "The ONNX engine", "The ONNX model", threads=threads)
 
     def fingerprint(self) -> str:
         """Digest of the ONNX file, taken when it was built."""
@@ -99,7 +84,7 @@ class OnnxEmbedder:
             return out
         done = 0
         for i, encoding in enumerate(self._tokenizer.encode_batch([prompt + t for t in texts])):
-            ids = self._truncate(encoding.ids)
+            ids = keep_end(encoding.ids, self.max_tokens)
             states = self._states(ids)
             out[i] = _normalised(states.mean(axis=0))
             if spans is not None and pooled is not None:
@@ -111,16 +96,53 @@ class OnnxEmbedder:
                 done = i + 1
         return out
 
-    def _truncate(self, ids: list[int]) -> list[int]:
-        # the tokenizer's own truncation would also cap count_tokens; this keeps <s> … </s>
-        return ids if len(ids) <= self.max_tokens else [*ids[: self.max_tokens - 1], ids[-1]]
-
     def _states(self, ids: list[int]) -> np.ndarray:
-        # one text per run: int8 activations are scaled per run, so a batch would make a text's
-        # vector depend on its neighbours and padding; alone it is also faster on 2 cores
-        input_ids = np.asarray([ids], dtype=np.int64)
-        hidden = self._session.run(None, {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids)})[0]
-        return np.asarray(hidden[0], dtype=np.float32)
+        return token_states(self._session, ids)
+
+
+def open_onnx(folder: Path, engine: str, model: str, *, threads: int | None = None) -> tuple[Any, Any]:
+    """Return the onnxruntime session and the tokenizer of the int8 model in ``folder``.
+
+    ``engine`` and ``model`` name it in the errors ("The ONNX engine needs onnxruntime…", "The
+    ONNX model in … cannot be loaded…"); ``threads`` caps the threads one run uses.
+    """
+    try:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+    except ImportError as exc:
+        raise ModelError(f"{engine} needs onnxruntime: pip install egov-qa (it is a dependency)") from exc
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    if threads:
+        options.intra_op_num_threads = threads
+    try:
+        session = ort.InferenceSession(str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
+        tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+    except Exception as exc:  # onnxruntime and tokenizers raise their own types for a missing or bad file
+        raise ModelError(
+            f"{model} in {folder} cannot be loaded ({type(exc).__name__}: {exc}). "
+            f"Delete that folder: egov-qa builds it again on the next run"
+        ) from exc
+    return session, tokenizer
+
+
+def keep_end(ids: list[int], limit: int) -> list[int]:
+    """Cut token ids to ``limit``, keeping the last one (</s>).
+
+    The tokenizer's own truncation would also cap count_tokens; this keeps <s> … </s>.
+    """
+    return ids if len(ids) <= limit else [*ids[: limit - 1], ids[-1]]
+
+
+def token_states(session: Any, ids: list[int]) -> np.ndarray:
+    """Run one text's token ids through the model; return its last layer's token states (tokens × dim).
+
+    One text per run: int8 activations are scaled per run, so a batch would make a text's states
+    depend on its neighbours and padding; alone it is also faster on 2 cores.
+    """
+    input_ids = np.asarray([ids], dtype=np.int64)
+    hidden = session.run(None, {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids)})[0]
+    return np.asarray(hidden[0], dtype=np.float32)
 
 
 def _normalised(vector: np.ndarray) -> np.ndarray:

