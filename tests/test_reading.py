@@ -93,3 +93,26 @@ def test_an_index_of_another_model_has_no_reader_and_still_answers(fake_index: I
     assert fake_index.read("Siapa yang mengevaluasi penerapan SPBE?", hits) is None
     answer = fake_index.ask("Siapa yang mengevaluasi penerapan SPBE?")
     assert answer.evidence and answer.answered  # other models always answer (threshold 0)
+
+
+def test_the_engine_and_the_reader_share_one_parsed_tokenizer_per_file_content(tmp_path: Path) -> None:
+    from tokenizers import Tokenizer
+    from tokenizers.models import WordLevel
+    from tokenizers.pre_tokenizers import Whitespace
+
+    from egov_qa.onnx_embedder import shared_tokenizer
+
+    def saved(folder: str, vocab: dict[str, int]) -> Path:
+        tok = Tokenizer(WordLevel(vocab, unk_token="[UNK]"))
+        tok.pre_tokenizer = Whitespace()
+        (tmp_path / folder).mkdir()
+        tok.save(str(tmp_path / folder / "tokenizer.json"))
+        return tmp_path / folder / "tokenizer.json"
+
+    engine = saved("engine", {"[UNK]": 0, "pelayanan": 1, "publik": 2})
+    reader = saved("reader", {"[UNK]": 0, "pelayanan": 1, "publik": 2})  # a copy: same bytes
+    other = saved("other", {"[UNK]": 0, "publik": 1})
+    first = shared_tokenizer(engine)
+    assert shared_tokenizer(reader) is first
+    assert first.encode("pelayanan publik").ids == [1, 2]
+    assert shared_tokenizer(other) is not first and shared_tokenizer(other).encode("pelayanan publik").ids == [0, 1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,9 @@ from egov_qa.evidence_vectors import UnitVectors, pool_spans
 from egov_qa.onnx_model import ONNX_FILE, TOKENIZER_FILE, read_info
 
 _PROGRESS_EVERY = 16
+# tokenizers by the digest of their file: the engine and the answer reader read the same one
+_TOKENIZERS: dict[str, Any] = {}
+_TOKENIZERS_LOCK = threading.Lock()
 
 
 class OnnxEmbedder:
@@ -108,7 +113,7 @@ def open_onnx(folder: Path, engine: str, model: str, *, threads: int | None = No
     """
     try:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
+        import tokenizers  # noqa: F401  (shared_tokenizer's)
     except ImportError as exc:
         raise ModelError(f"{engine} needs onnxruntime: pip install egov-qa (it is a dependency)") from exc
     options = ort.SessionOptions()
@@ -117,13 +122,30 @@ def open_onnx(folder: Path, engine: str, model: str, *, threads: int | None = No
         options.intra_op_num_threads = threads
     try:
         session = ort.InferenceSession(str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
-        tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+        tokenizer = shared_tokenizer(folder / TOKENIZER_FILE)
     except Exception as exc:  # onnxruntime and tokenizers raise their own types for a missing or bad file
         raise ModelError(
             f"{model} in {folder} cannot be loaded ({type(exc).__name__}: {exc}). "
             f"Delete that folder: egov-qa builds it again on the next run"
         ) from exc
     return session, tokenizer
+
+
+def shared_tokenizer(path: Path) -> Any:
+    """Return the tokenizer in ``path``, parsed once per process for each distinct file content.
+
+    The model's tokenizer.json (17 MB) takes about a second to parse, and the ONNX engine and the
+    answer reader each have a copy of it: the second one costs only reading and hashing it.
+    Tokenizers are not changed after loading (cuts are made on the ids), so one can be shared.
+    """
+    from tokenizers import Tokenizer
+
+    data = path.read_bytes()
+    key = hashlib.sha256(data).hexdigest()
+    with _TOKENIZERS_LOCK:
+        if key not in _TOKENIZERS:
+            _TOKENIZERS[key] = Tokenizer.from_str(data.decode("utf-8"))
+        return _TOKENIZERS[key]
 
 
 def keep_end(ids: list[int], limit: int) -> list[int]:
