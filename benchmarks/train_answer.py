@@ -7,7 +7,7 @@ Reads the candidates collected by benchmarks/answer_data.py (no model call here)
 
 Training data: TyDi QA-id train (500-question sample) and IDK-MRC train (3,000-question sample),
 both asked with hybrid retrieval, top 5, against their pooled paragraphs, and every other answerable
-how/why question of both train splits (118). The sentence scorer is fitted on the answerable
+how/why question of both train splits (172). The sentence scorer is fitted on the answerable
 questions of all of them (a unit is positive when it holds a gold answer);
 the calibrator and the threshold on IDK-MRC train only (positive: the question has an answer
 and the top unit holds it); the short-answer cutoffs on TyDi and IDK-MRC train. Valid splits are only
@@ -51,6 +51,8 @@ RESULTS = ROOT / "benchmarks" / "results" / "answer.json"
 # 85 % is asked for on valid; with ~380 answerable valid questions the answered share varies by
 # about 1.8 points (one standard deviation), so the threshold is chosen for two more on train
 MIN_ANSWERED_TRAIN = 0.89
+# confidences without the reader from which reading_only_when_unsure skips the reader (measured, not shipped)
+CASCADE_LEVELS = (0.9, 0.8, 0.7, 0.6, 0.5, 0.4)
 MIN_SHORT_PRECISION = 0.8  # on train, for 70 % on valid (0.75 gave 0.65 on valid: definitions fell from 0.76 to 0.61)
 # python benchmarks/bench_qa.py --parts gap: the median Indonesian-minus-English cosine on NusaX
 # pairs (mean of the sentence, context and passage medians)
@@ -288,6 +290,27 @@ class Fitted:
             out += short_spans([q.as_served()], scorer, np.asarray([prob]), english)
         return out
 
+    def cascade(self, questions: list[Question], levels: tuple[float, ...]) -> dict[str, dict[str, float]]:
+        """Read a question only when its confidence without the reader is under h (a way to save the reader's time).
+
+        For each h: the share of the read questions that would skip the reader, the top evidence
+        of the answerable questions, and the answered share and abstention recall at the thresholds.
+        """
+        served = self.judge(questions)
+        alone = self.judge([q.as_unread() for q in questions])  # an unread copy is judged without the reader
+        read = np.asarray([q.read for q in questions])
+        answerable = np.asarray([q.answerable for q in questions])
+        out = {}
+        for h in levels:
+            skip = ~read | (alone[0] >= h)
+            p, right, limit = (np.where(skip, a, b) for a, b in zip(alone, served, strict=True))
+            out[f"{h:.1f}"] = {
+                "skipped_share_of_read": float(skip[read].mean()) if read.any() else 0.0,
+                "top_evidence_of_answerable": float(right[answerable].mean()),
+                **abstention(p, questions, limit),
+            }
+        return out
+
 
 def pick_threshold(p: np.ndarray, questions: list[Question]) -> float:
     """The highest threshold that still answers MIN_ANSWERED_TRAIN of the answerable questions."""
@@ -434,6 +457,7 @@ def main() -> int:
             "ece": ece,
             "reliability": table,
             "at_threshold": abstention(p, qs, limits),
+            "reading_only_when_unsure": fitted.cascade(qs, CASCADE_LEVELS),
         }
         if name == "tydi-valid":
             entry["short_answer"] = shown_report(fitted.short_spans(qs, p), max(threshold, threshold_plain), cutoffs)

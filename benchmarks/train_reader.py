@@ -4,12 +4,15 @@
 
 Each example is ``query: <question> passage: <paragraph>`` cut into the evidence units ``ask``
 cuts, with the units holding the gold answer's start as the answer, or "no answer" (the first
-token) when the paragraph does not answer. Examples (train splits only, none of the questions
+token) when the paragraph does not answer. Examples (no measured valid split, and none of the questions
 train_answer.py fits the sentence scorer and the calibrator on, so that the reader's scores are
 new to them):
 
 - TyDi QA-id train: each question with its paragraph;
 - IDK-MRC train: each question with its paragraph, answerable or not (about half are not);
+- with ``--squad-mt`` (tried, not shipped: docs/BENCHMARKS.md), trans_squad_id (SQuAD 2.0 dev,
+  machine-translated) too, each question with its paragraph, for its how and why questions;
+  the how and why questions train_answer.py adds to its samples are then held out as well;
 - TyDi QA-id train again: each question with the best other paragraph hybrid search finds for it,
   when that one does not hold the answer ("no answer"), so that a passage on the subject that
   does not answer learns to say so.
@@ -33,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from answer_data import idk_rows, open_index, tydi_rows
+from answer_data import how_why_rows, idk_rows, open_index, tydi_rows
 from bench_core import DATA, ROOT, head_commit, machine, tydi_data
 from egov_qa.chunking import split_sentences
 from egov_qa.config import Settings
@@ -93,8 +96,11 @@ class Examples:
         self.counts[kind] = self.counts.get(kind, 0) + 1
 
 
-def collect(tokenizer: Any, max_tokens: int) -> Examples:
-    held_out = {r["question"] for r in tydi_rows("train")} | {r["question"] for r in idk_rows("train")}
+def collect(tokenizer: Any, max_tokens: int, squad_mt: bool) -> Examples:
+    samples = tydi_rows("train") + idk_rows("train")
+    if squad_mt:  # a reader meant to read how and why questions too: train_answer.py fits on these
+        samples += how_why_rows("tydi") + how_why_rows("idk")
+    held_out = {r["question"] for r in samples}
     ex = Examples(tokenizer, max_tokens)
     tydi = json.loads((DATA / "tydiqa_id" / "train.json").read_text(encoding="utf-8"))
     asked = []
@@ -108,6 +114,8 @@ def collect(tokenizer: Any, max_tokens: int) -> Examples:
             if qa["question"] not in held_out:
                 start = None if qa["is_impossible"] else qa["answers"][0]["answer_start"]
                 ex.add("idk_unanswerable" if start is None else "idk", qa["question"], item["context"], start)
+    if squad_mt:
+        add_squad_mt(ex)
     index = open_index("tydi", tydi_data()[0], CachedEmbedder(load_embedder(), CACHE / "vectors.sqlite"))
     for question, gold, answers in asked:
         for hit in index.search(question, top_k=3, highlight=False).hits:
@@ -115,6 +123,15 @@ def collect(tokenizer: Any, max_tokens: int) -> Examples:
                 ex.add("tydi_other_paragraph", question, hit.text, None)
                 break
     return ex
+
+
+def add_squad_mt(ex: Examples) -> None:
+    """Machine-translated SQuAD 2.0 dev: how and why questions (TyDi and IDK-MRC hardly have any), and
+    unanswerable questions written to look answerable."""
+    for item in json.loads((DATA / "trans_squad_id" / "valid.json").read_text(encoding="utf-8")):
+        for qa in item["qas"]:
+            start = None if qa["is_impossible"] else qa["answers"][0]["answer_start"]
+            ex.add("squad_mt_unanswerable" if start is None else "squad_mt", qa["question"], item["context"], start)
 
 
 def batches(items: list[Example], size: int) -> list[list[int]]:
@@ -191,7 +208,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     source = provision_default_model(Settings.from_env().models_dir)
     tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
     bert = BertModel.from_pretrained(str(source)).eval()
-    ex = collect(tokenizer, args.max_tokens)
+    ex = collect(tokenizer, args.max_tokens, args.squad_mt)
     items = ex.items
     random.Random(0).shuffle(items)
     print(f"examples {ex.counts}, {sum(len(i[0]) for i in items)} tokens", flush=True)
@@ -259,9 +276,12 @@ def record_of(args: argparse.Namespace, scale: float, counts: dict[str, int], hi
         "training": {"examples": counts, "max_tokens": args.max_tokens, "epochs": args.epochs, "lr": args.lr,
                      "batch": 16, "history": history},
         "source": {
-            "command": "python benchmarks/train_reader.py --write",
-            "data": "../shared/data: TyDi QA-id train and IDK-MRC train, without the questions of train_answer.py's "
-            "samples (TyDi seed 0, IDK-MRC seed 1); other paragraphs from hybrid search over TyDi QA-id",
+            "command": "python benchmarks/train_reader.py --write" + (" --squad-mt" if args.squad_mt else ""),
+            "data": "../shared/data: TyDi QA-id train and IDK-MRC train"
+            + (", trans_squad_id" if args.squad_mt else "")
+            + ", without the questions of train_answer.py's samples (TyDi seed 0, IDK-MRC seed 1"
+            + (", their other how/why questions" if args.squad_mt else "")
+            + "); other paragraphs from hybrid search over TyDi QA-id",
             "commit": head_commit(short=True),
             "machine": machine(),
         },
@@ -276,6 +296,7 @@ def main() -> int:
     parser.add_argument("--rank", type=int, default=16)
     parser.add_argument("--frozen", type=int, default=8, help="layers left as they are")
     parser.add_argument("--max-tokens", type=int, default=256, help="training examples are cut to this many tokens")
+    parser.add_argument("--squad-mt", action="store_true", help="add machine-translated SQuAD 2.0 (not shipped)")
     parser.add_argument("--out", type=Path, default=OUT, help="folder for reader.npz and reader.json")
     args = parser.parse_args()
     result = train(args)

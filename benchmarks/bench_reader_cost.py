@@ -1,0 +1,94 @@
+"""What one run of the answer reader costs, by the length of what it reads, beside one question embedded.
+
+    python benchmarks/bench_reader_cost.py --out benchmarks/results/reader_cost.json
+
+The reader reads the question and one passage together, so nothing of it can be computed before
+the question is asked. This measures the floor of that cost on this machine: ``Reader.read`` of
+one passage cut to N tokens (question and passage together), N from 32 to 512, and of the 5
+passages ``ask`` reads, beside ``embed_queries`` of the question (the one model run a warm ask
+made before the reader). Passages are cut from the shipped corpus; each is timed ``--rounds``
+times after a warm-up, the lengths interleaved; medians in milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench_core import ROOT, machine
+from egov_qa import Settings
+from egov_qa.chunking import split_sentences
+from egov_qa.embedding import load_embedder
+from egov_qa.evidence import evidence_units
+from egov_qa.reading import load_reader
+
+QUESTION = "Siapa yang mengevaluasi penerapan SPBE?"
+LENGTHS = (32, 64, 128, 256, 512)
+
+
+def words_of_corpus() -> list[str]:
+    words: list[str] = []
+    for path in sorted((ROOT / "corpus").glob("*.*")):
+        words += path.read_text(encoding="utf-8").split()
+    return words
+
+
+def passage_of(words: list[str], tokens: int, count: Callable[[str], int]) -> str:
+    """The longest run of the corpus's words whose joint input with QUESTION has at most ``tokens`` tokens."""
+    low, high = 1, len(words)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if count(" ".join(words[:mid])) <= tokens:
+            low = mid
+        else:
+            high = mid - 1
+    return " ".join(words[:low])
+
+
+def median_ms(run: Callable[[], object], rounds: int) -> float:
+    run()
+    times = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "reader_cost.json")
+    args = parser.parse_args()
+    settings = Settings.from_env()
+    embedder = load_embedder(settings=settings)
+    reader = load_reader(settings.models_dir)
+    question_tokens = embedder.count_tokens([f"query: {QUESTION} passage: "])[0]
+
+    def count(text: str) -> int:
+        return question_tokens + embedder.count_tokens([text])[0] - 2
+
+    words = words_of_corpus()
+    passages = {n: passage_of(words, n, count) for n in LENGTHS}
+    units = {n: evidence_units(p, [(s.start, s.end) for s in split_sentences(p)]) for n, p in passages.items()}
+    ask_five = [passage_of(words[i * 150 :], 200, count) for i in range(5)]
+    ask_units = [evidence_units(p, [(s.start, s.end) for s in split_sentences(p)]) for p in ask_five]
+    rows: dict[str, Any] = {"question_embedded": median_ms(lambda: embedder.embed_queries([QUESTION]), args.rounds)}
+    for n in LENGTHS:
+        rows[f"read_{n}_tokens"] = median_ms(lambda n=n: reader.read(QUESTION, [passages[n]], [units[n]]), args.rounds)
+    rows["read_5_passages_of_200_tokens"] = median_ms(lambda: reader.read(QUESTION, ask_five, ask_units), args.rounds)
+    for name, ms in rows.items():
+        print(f"{name:32} {ms:8.1f} ms")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"machine": machine(), "rounds": args.rounds, "median_ms": rows}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
