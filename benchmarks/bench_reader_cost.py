@@ -16,12 +16,11 @@ import argparse
 import json
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench_core import ROOT, machine
+from bench_core import ROOT, machine, timed
 from egov_qa import Settings
 from egov_qa.chunking import split_sentences
 from egov_qa.embedding import load_embedder
@@ -53,12 +52,7 @@ def passage_of(words: list[str], tokens: int, count: Callable[[str], int]) -> st
 
 def median_ms(run: Callable[[], object], rounds: int) -> float:
     run()
-    times = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
+    return statistics.median(timed(run)[0] * 1000 for _ in range(rounds))
 
 
 def main() -> int:
