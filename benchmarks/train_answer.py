@@ -290,13 +290,15 @@ class Fitted:
             out += short_spans([q.as_served()], scorer, np.asarray([prob]), english)
         return out
 
-    def cascade(self, questions: list[Question], levels: tuple[float, ...]) -> dict[str, dict[str, float]]:
+    def cascade(
+        self, questions: list[Question], served: tuple[np.ndarray, ...], levels: tuple[float, ...]
+    ) -> dict[str, dict[str, float]]:
         """Read a question only when its confidence without the reader is under h (a way to save the reader's time).
 
-        For each h: the share of the read questions that would skip the reader, the top evidence
-        of the answerable questions, and the answered share and abstention recall at the thresholds.
+        ``served`` is :meth:`judge` of ``questions``. For each h: the share of the read questions
+        that would skip the reader, the top evidence of the answerable questions, and the answered
+        share and abstention recall at the thresholds.
         """
-        served = self.judge(questions)
         alone = self.judge([q.as_unread() for q in questions])  # an unread copy is judged without the reader
         read = np.asarray([q.read for q in questions])
         answerable = np.asarray([q.answerable for q in questions])
@@ -457,7 +459,7 @@ def main() -> int:
             "ece": ece,
             "reliability": table,
             "at_threshold": abstention(p, qs, limits),
-            "reading_only_when_unsure": fitted.cascade(qs, CASCADE_LEVELS),
+            "reading_only_when_unsure": fitted.cascade(qs, (p, labels, limits), CASCADE_LEVELS),
         }
         if name == "tydi-valid":
             entry["short_answer"] = shown_report(fitted.short_spans(qs, p), max(threshold, threshold_plain), cutoffs)
